@@ -1,0 +1,1 @@
+"""HTTP dialects: routes and wire schemas only, over the domain services."""

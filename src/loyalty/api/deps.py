@@ -1,0 +1,47 @@
+"""Request dependencies: sessions committed at the edge, and the calling principal."""
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import Depends, Header, Request
+
+from loyalty.db import Database, ReadSession, WriteSession
+from loyalty.tenancy import service as tenancy_service
+from loyalty.tenancy.principal import Principal
+
+
+def get_database(request: Request) -> Database:
+    database: Database = request.app.state.database
+    return database
+
+
+async def write_session(request: Request) -> AsyncIterator[WriteSession]:
+    """One transaction per request: committed when the endpoint returns, before the
+    response is sent, and rolled back if it raises."""
+    async with get_database(request).writing() as session:
+        yield session
+
+
+async def read_session(request: Request) -> AsyncIterator[ReadSession]:
+    async with get_database(request).reading() as session:
+        yield session
+
+
+WriteSessionDep = Annotated[WriteSession, Depends(write_session, scope="function")]
+ReadSessionDep = Annotated[ReadSession, Depends(read_session, scope="function")]
+
+
+async def principal(
+    request: Request,
+    x_api_key: Annotated[str | None, Header(alias="X-API-KEY",
+                                            description="Server API key")] = None,
+) -> Principal:
+    cache: tenancy_service.KeyCache = request.app.state.key_cache
+    hit = cache.get(tenancy_service.keys.digest(x_api_key)) if x_api_key else None
+    if hit is not None:
+        return hit
+    async with get_database(request).reading() as session:
+        return await tenancy_service.authenticate(session, x_api_key, cache)
+
+
+PrincipalDep = Annotated[Principal, Depends(principal)]

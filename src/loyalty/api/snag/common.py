@@ -1,0 +1,30 @@
+"""Wire helpers shared by the native API's routes."""
+
+from typing import Annotated, Any
+
+from fastapi import Query
+from pydantic import BaseModel, ConfigDict
+
+from loyalty.kit.pagination import DEFAULT_LIMIT, MAX_LIMIT
+
+Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Rows per page (max 100)")]
+StartingAfter = Annotated[str | None, Query(
+    alias="startingAfter", description="Id of the last row of the previous page")]
+OrganizationId = Annotated[str | None, Query(alias="organizationId")]
+WebsiteId = Annotated[str | None, Query(alias="websiteId")]
+
+DEFAULT_PAGE = DEFAULT_LIMIT
+
+# Documented on every authenticated route so OpenAPI lists the shared error shape.
+ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"description": "Invalid request: every bad field is listed in `errors`"},
+    401: {"description": "Missing or invalid API key"},
+    403: {"description": "The key belongs to another organization"},
+    404: {"description": "Not found in the key's organization"},
+}
+
+
+class WireModel(BaseModel):
+    """Request bodies: unknown fields are refused so a typo is reported, not ignored."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)

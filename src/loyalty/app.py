@@ -1,0 +1,54 @@
+"""The application factory."""
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from loyalty import __version__
+from loyalty.api import errors
+from loyalty.api.snag import router as snag_router
+from loyalty.config import Settings, get_settings
+from loyalty.db import Database
+from loyalty.tenancy.service import KeyCache
+from loyalty.worker.runner import run_forever
+
+
+def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        db = database or Database.connect(settings.database_url, settings)
+        app.state.database = db
+        worker = None
+        if settings.embedded_worker:
+            worker = asyncio.create_task(run_forever(db, settings.worker_interval))
+        try:
+            yield
+        finally:
+            if worker is not None:
+                worker.cancel()
+            if database is None:
+                await db.dispose()
+
+    app = FastAPI(
+        title="Loyalty engine",
+        version=__version__,
+        description="Self-hosted loyalty and gamification engine. Server calls authenticate "
+        "with an API key in the `X-API-KEY` header.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    if database is not None:
+        app.state.database = database
+    app.state.key_cache = KeyCache(settings.api_key_cache_seconds)
+    errors.install(app)
+    app.include_router(snag_router)
+
+    @app.get("/health", tags=["health"])
+    async def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app

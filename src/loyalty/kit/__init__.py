@@ -1,0 +1,1 @@
+"""Small shared tools: ids, clock, pagination, column types."""

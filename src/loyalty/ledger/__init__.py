@@ -1,0 +1,1 @@
+"""Currencies, accounts (balances) and the append-only ledger of entries."""

@@ -1,0 +1,1 @@
+"""Organizations, websites (programs) and server API keys."""

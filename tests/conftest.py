@@ -1,0 +1,64 @@
+"""Test harness.
+
+The suite runs against a real database built by the migrations: SQLite by default, or
+the PostgreSQL server named by ``LOYALTY_TEST_DATABASE_URL`` (a fresh database is created
+on it for the run and dropped afterwards). Every test works inside its own organization
+and website, which is the isolation the product itself promises, so no cleanup is needed.
+"""
+
+import os
+import secrets
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI
+from httpx import ASGITransport, AsyncClient
+
+from loyalty.app import create_app
+from loyalty.config import Settings
+from loyalty.db import Database
+from tests.support import Tenant, create_tenant, migrate, scratch_postgres_database
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    server_url = os.environ.get("LOYALTY_TEST_DATABASE_URL")
+    if server_url and not server_url.startswith("sqlite"):
+        with scratch_postgres_database(server_url, f"loyalty_test_{secrets.token_hex(4)}") as url:
+            migrate(url)
+            yield url
+        return
+    path: Path = tmp_path_factory.mktemp("db") / "loyalty.db"
+    url = server_url or f"sqlite:///{path}"
+    migrate(url)
+    yield url
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str) -> Settings:
+    return Settings(database_url=database_url, embedded_worker=False, api_key_cache_seconds=0)
+
+
+@pytest.fixture(scope="session")
+async def database(settings: Settings) -> AsyncIterator[Database]:
+    db = Database.connect(settings.database_url, settings)
+    yield db
+    await db.dispose()
+
+
+@pytest.fixture(scope="session")
+def app(settings: Settings, database: Database) -> FastAPI:
+    return create_app(settings, database=database)
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[AsyncClient]:
+    async with AsyncClient(transport=ASGITransport(app=app), base_url="http://test") as c:
+        yield c
+
+
+@pytest.fixture
+async def tenant(database: Database) -> Tenant:
+    """A fresh organization with one website and a key limited to it."""
+    return await create_tenant(database)
