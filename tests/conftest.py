@@ -9,6 +9,7 @@ and website, which is the isolation the product itself promises, so no cleanup i
 import os
 import secrets
 from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ from httpx import ASGITransport, AsyncClient
 from loyalty.app import create_app
 from loyalty.config import Settings
 from loyalty.db import Database
+from loyalty.kit.clock import set_clock
 from tests.support import Tenant, create_tenant, migrate, scratch_postgres_database
 
 
@@ -62,3 +64,21 @@ async def client(app: FastAPI) -> AsyncIterator[AsyncClient]:
 async def tenant(database: Database) -> Tenant:
     """A fresh organization with one website and a key limited to it."""
     return await create_tenant(database)
+
+
+class Clock:
+    """A settable clock installed as the application's clock for one test."""
+
+    def __init__(self) -> None:
+        self.now = datetime.now(UTC).replace(microsecond=0)
+
+    def advance(self, delta: timedelta) -> None:
+        self.now += delta
+
+
+@pytest.fixture
+def clock() -> Iterator[Clock]:
+    fake = Clock()
+    set_clock(lambda: fake.now)
+    yield fake
+    set_clock(None)

@@ -4,6 +4,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import psycopg
 from alembic import command
@@ -12,6 +13,9 @@ from sqlalchemy.engine import make_url
 
 from loyalty.db import Database
 from loyalty.tenancy import service as tenancy
+
+if TYPE_CHECKING:
+    from httpx import AsyncClient
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -51,12 +55,71 @@ class Tenant:
 
 
 async def create_tenant(
-    database: Database, *, time_zone: str = "UTC", limit_key: bool = True,
+    database: Database,
+    *,
+    time_zone: str = "UTC",
+    limit_key: bool = True,
 ) -> Tenant:
     async with database.writing() as session:
         organization = await tenancy.create_organization(session, "Test org")
         website = await tenancy.create_website(
-            session, organization.id, "Test site", time_zone=time_zone)
+            session, organization.id, "Test site", time_zone=time_zone
+        )
         key, plaintext = await tenancy.create_api_key(
-            session, organization.id, "test", [website.id] if limit_key else None)
+            session, organization.id, "test", [website.id] if limit_key else None
+        )
     return Tenant(organization.id, website.id, plaintext, key.id)
+
+
+async def create_currency(client: "AsyncClient", tenant: Tenant, **fields: object) -> str:
+    body = {
+        "name": "Points",
+        "symbol": "PTS",
+        "decimals": 0,
+        "organizationId": tenant.organization_id,
+        "websiteId": tenant.website_id,
+        **fields,
+    }
+    response = await client.post("/api/loyalty/currencies", json=body, headers=tenant.headers)
+    assert response.status_code in (200, 201), response.text
+    return str(response.json()["id"])
+
+
+async def transact(
+    client: "AsyncClient",
+    tenant: Tenant,
+    currency_id: str,
+    *entries: dict[str, object],
+    expect: int = 200,
+) -> dict[str, object]:
+    body = {"description": "test", "loyaltyCurrencyId": currency_id, "entries": list(entries)}
+    response = await client.post("/api/loyalty/transactions", json=body, headers=tenant.headers)
+    assert response.status_code == expect, response.text
+    result: dict[str, object] = response.json()
+    return result
+
+
+def credit(
+    wallet: str, amount: float, key: str | None = None, **extra: object
+) -> dict[str, object]:
+    return {
+        "amount": amount,
+        "direction": "credit",
+        "walletAddress": wallet,
+        **({"idempotencyKey": key} if key else {}),
+        **extra,
+    }
+
+
+def debit(wallet: str, amount: float, key: str | None = None, **extra: object) -> dict[str, object]:
+    return {
+        "amount": amount,
+        "direction": "debit",
+        "walletAddress": wallet,
+        **({"idempotencyKey": key} if key else {}),
+        **extra,
+    }
+
+
+def wallet(n: int) -> str:
+    return "0x" + f"{n:040x}"

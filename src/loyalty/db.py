@@ -14,7 +14,12 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.pool import NullPool
 
@@ -36,8 +41,11 @@ class WriteSession(ReadSession):
 def async_url(url: str) -> str:
     """Map a plain database URL onto the async driver this project uses."""
     parsed = make_url(url)
-    driver = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg",
-              "postgres": "postgresql+asyncpg"}.get(parsed.drivername)
+    driver = {
+        "sqlite": "sqlite+aiosqlite",
+        "postgresql": "postgresql+asyncpg",
+        "postgres": "postgresql+asyncpg",
+    }.get(parsed.drivername)
     if parsed.drivername == "postgresql+psycopg":
         driver = "postgresql+asyncpg"
     return parsed.set(drivername=driver).render_as_string(hide_password=False) if driver else url
@@ -68,14 +76,18 @@ def make_engine(url: str, *, settings: Settings, write: bool = True) -> AsyncEng
     url = async_url(url)
     if is_sqlite(url):
         engine = create_async_engine(
-            url, connect_args={"timeout": settings.sqlite_busy_timeout},
+            url,
+            connect_args={"timeout": settings.sqlite_busy_timeout},
             poolclass=NullPool if ":memory:" in url else None,
         )
-        _configure_sqlite(engine, settings.sqlite_busy_timeout,
-                          "BEGIN IMMEDIATE" if write else "BEGIN")
+        _configure_sqlite(
+            engine, settings.sqlite_busy_timeout, "BEGIN IMMEDIATE" if write else "BEGIN"
+        )
         return engine
     return create_async_engine(
-        url, pool_size=settings.database_pool_size, max_overflow=settings.database_pool_size,
+        url,
+        pool_size=settings.database_pool_size,
+        max_overflow=settings.database_pool_size,
         pool_pre_ping=False,
     )
 
@@ -95,7 +107,9 @@ class Database:
         writer = make_engine(url, settings=settings, write=True)
         reader = make_engine(url, settings=settings, write=False) if is_sqlite(url) else writer
         return cls(
-            url=url, write_engine=writer, read_engine=reader,
+            url=url,
+            write_engine=writer,
+            read_engine=reader,
             write_sessions=async_sessionmaker(writer, class_=WriteSession, expire_on_commit=False),
             read_sessions=async_sessionmaker(reader, class_=ReadSession, expire_on_commit=False),
         )

@@ -33,8 +33,9 @@ ReadSessionDep = Annotated[ReadSession, Depends(read_session, scope="function")]
 
 async def principal(
     request: Request,
-    x_api_key: Annotated[str | None, Header(alias="X-API-KEY",
-                                            description="Server API key")] = None,
+    x_api_key: Annotated[
+        str | None, Header(alias="X-API-KEY", description="Server API key")
+    ] = None,
 ) -> Principal:
     cache: tenancy_service.KeyCache = request.app.state.key_cache
     hit = cache.get(tenancy_service.keys.digest(x_api_key)) if x_api_key else None

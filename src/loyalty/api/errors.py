@@ -30,7 +30,7 @@ def _from_pydantic(exc: RequestValidationError) -> ValidationFailed:
         rest = tuple(p for p in rest if not (isinstance(p, str) and p.startswith("function-")))
         message = str(error.get("msg", "invalid"))
         if message.startswith("Value error, "):
-            message = message[len("Value error, "):]
+            message = message[len("Value error, ") :]
         errors.append(FieldError(field_path(rest) or location, message, location))
     return ValidationFailed(errors)
 

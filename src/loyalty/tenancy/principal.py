@@ -27,8 +27,13 @@ class Principal:
             return website_id
         if self.website_ids is not None and len(self.website_ids) == 1:
             return next(iter(self.website_ids))
-        raise ValidationFailed([FieldError(
-            "websiteId", "required unless the API key is limited to one website", location)])
+        raise ValidationFailed(
+            [
+                FieldError(
+                    "websiteId", "required unless the API key is limited to one website", location
+                )
+            ]
+        )
 
     def website_scope(self, website_id: str | None) -> frozenset[str] | None:
         """Websites a list may show: the one asked for, or all the key may use (None: all)."""

@@ -8,21 +8,28 @@ from loyalty.tenancy.models import ApiKey, Organization, Website
 
 async def key_by_digest(session: ReadSession, digest: str) -> ApiKey | None:
     result = await session.execute(
-        select(ApiKey).where(ApiKey.key_hash == digest, ApiKey.revoked_at.is_(None)))
+        select(ApiKey).where(ApiKey.key_hash == digest, ApiKey.revoked_at.is_(None))
+    )
     return result.scalar_one_or_none()
 
 
 async def website_in_organization(
     session: ReadSession, organization_id: str, website_id: str
 ) -> Website | None:
-    result = await session.execute(select(Website).where(
-        Website.id == website_id, Website.organization_id == organization_id))
+    result = await session.execute(
+        select(Website).where(Website.id == website_id, Website.organization_id == organization_id)
+    )
     return result.scalar_one_or_none()
 
 
 async def list_websites(
-    session: ReadSession, organization_id: str, *, scope: frozenset[str] | None,
-    name: str | None, starting_after: str | None, limit: int,
+    session: ReadSession,
+    organization_id: str,
+    *,
+    scope: frozenset[str] | None,
+    name: str | None,
+    starting_after: str | None,
+    limit: int,
 ) -> Sequence[Website]:
     query = select(Website).where(Website.organization_id == organization_id)
     if scope is not None:

@@ -26,43 +26,63 @@ async def create_organization(session: WriteSession, name: str) -> Organization:
 
 
 async def create_website(
-    session: WriteSession, organization_id: str, name: str, *, time_zone: str = "UTC",
-    home_url: str | None = None, profile: dict[str, str] | None = None,
+    session: WriteSession,
+    organization_id: str,
+    name: str,
+    *,
+    time_zone: str = "UTC",
+    home_url: str | None = None,
+    profile: dict[str, str] | None = None,
 ) -> Website:
     errors = check_time_zone(time_zone)
     if errors:
         raise ValidationFailed(errors)
-    website = Website(organization_id=organization_id, name=name, time_zone=time_zone,
-                      home_url=home_url, profile=profile or {})
+    website = Website(
+        organization_id=organization_id,
+        name=name,
+        time_zone=time_zone,
+        home_url=home_url,
+        profile=profile or {},
+    )
     await repository.add(session, website)
     return website
 
 
 async def create_api_key(
-    session: WriteSession, organization_id: str, name: str,
+    session: WriteSession,
+    organization_id: str,
+    name: str,
     website_ids: Sequence[str] | None = None,
 ) -> tuple[ApiKey, str]:
     """Create a key; returns the row and the plaintext, which is never stored."""
     for website_id in website_ids or ():
         if await repository.website_in_organization(session, organization_id, website_id) is None:
-            raise NotFound(f"Website {website_id} not found in this organization",
-                           code="website_not_found")
+            raise NotFound(
+                f"Website {website_id} not found in this organization", code="website_not_found"
+            )
     new = keys.generate()
-    row = ApiKey(organization_id=organization_id, name=name, prefix=new.prefix,
-                 key_hash=new.digest, website_ids=list(website_ids) if website_ids else None)
+    row = ApiKey(
+        organization_id=organization_id,
+        name=name,
+        prefix=new.prefix,
+        key_hash=new.digest,
+        website_ids=list(website_ids) if website_ids else None,
+    )
     await repository.add(session, row)
     return row, new.plaintext
 
 
 async def website_for(
-    session: ReadSession, principal: Principal, website_id: str | None,
-    organization_id: str | None = None, location: str = "body",
+    session: ReadSession,
+    principal: Principal,
+    website_id: str | None,
+    organization_id: str | None = None,
+    location: str = "body",
 ) -> Website:
     """The website a request acts on, checked against the key's organization and scope."""
     principal.check_organization(organization_id)
     wanted = principal.default_website_id(website_id, location)
-    website = await repository.website_in_organization(
-        session, principal.organization_id, wanted)
+    website = await repository.website_in_organization(session, principal.organization_id, wanted)
     if website is None:
         raise NotFound("Website not found", code="website_not_found")
     return website
@@ -99,7 +119,9 @@ async def authenticate(session: ReadSession, api_key: str | None, cache: KeyCach
     if row is None:
         raise Unauthenticated("Invalid API key")
     principal = Principal(
-        key_id=row.id, organization_id=row.organization_id,
-        website_ids=frozenset(row.website_ids) if row.website_ids is not None else None)
+        key_id=row.id,
+        organization_id=row.organization_id,
+        website_ids=frozenset(row.website_ids) if row.website_ids is not None else None,
+    )
     cache.put(digest, principal)
     return principal

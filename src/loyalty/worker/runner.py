@@ -4,8 +4,8 @@ import asyncio
 import logging
 
 from loyalty.db import Database
-from loyalty.ledger import service as ledger_service
 from loyalty.kit.clock import now
+from loyalty.ledger import service as ledger_service
 
 log = logging.getLogger(__name__)
 
@@ -15,8 +15,10 @@ BATCH = 200
 async def run_once(database: Database) -> dict[str, int]:
     """Work until nothing is due; returns how many entries were approved and expired."""
     done = {"approved": 0, "expired": 0}
-    for name, step in (("approved", ledger_service.approve_due),
-                       ("expired", ledger_service.expire_due)):
+    for name, step in (
+        ("approved", ledger_service.approve_due),
+        ("expired", ledger_service.expire_due),
+    ):
         while True:
             async with database.writing() as session:
                 count = await step(session, now(), BATCH)

@@ -1,3 +1,163 @@
-from fastapi import APIRouter
+"""Balances: ``GET /api/loyalty/accounts`` and ``GET /api/loyalty/accounts/{id}/rank``."""
 
-router = APIRouter(tags=["accounts"])
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel
+from sqlalchemy import select
+
+from loyalty.api.deps import PrincipalDep, ReadSessionDep
+from loyalty.api.snag.common import (
+    DEFAULT_PAGE,
+    ERRORS,
+    Limit,
+    OrganizationId,
+    StartingAfter,
+    WebsiteId,
+)
+from loyalty.errors import NotFound
+from loyalty.kit.pagination import Page, split_page
+from loyalty.ledger import repository
+from loyalty.ledger.amounts import from_units
+from loyalty.ledger.models import Account
+from loyalty.users.identity import normalize_wallet
+from loyalty.users.models import User, UserMetadata
+
+router = APIRouter(tags=["accounts"], responses=ERRORS)
+
+
+class AccountUser(BaseModel):
+    id: str
+    walletAddress: str | None
+    externalIdentifier: str | None
+    userMetadata: list[dict[str, Any]]
+    websiteUserAttributeValues: list[dict[str, Any]] = []
+
+
+class AccountOut(BaseModel):
+    id: str
+    loyaltyCurrencyId: str
+    userId: str | None
+    user: AccountUser | None
+    amount: int | float
+    pendingAmount: int | float
+    spentAmount: int | float
+    expiredAmount: int | float
+    lifetimeEarnedAmount: int | float
+    lockVersion: int
+    websiteId: str
+    organizationId: str
+    createdAt: datetime
+    updatedAt: datetime
+
+
+@router.get("/api/loyalty/accounts")
+async def list_accounts(
+    principal: PrincipalDep,
+    session: ReadSessionDep,
+    organization_id: OrganizationId = None,
+    website_id: WebsiteId = None,
+    currency_id: Annotated[str | None, Query(alias="loyaltyCurrencyId")] = None,
+    user_id: Annotated[list[str] | None, Query(alias="userId")] = None,
+    wallet_address: Annotated[list[str] | None, Query(alias="walletAddress")] = None,
+    external_identifier: Annotated[str | None, Query(alias="externalIdentifier")] = None,
+    sort_dir: Annotated[Literal["asc", "desc"], Query(alias="sortDir")] = "desc",
+    limit: Limit = DEFAULT_PAGE,
+    starting_after: StartingAfter = None,
+) -> Page[AccountOut]:
+    """Balances per user and currency, sorted by approved amount (highest first by
+    default). `amount` is the approved, spendable balance."""
+    principal.check_organization(organization_id)
+    scope = repository.Scope(principal.organization_id, principal.website_scope(website_id))
+    if user_id == ["null"]:  # Snag's "main accounts" of a currency: there are none here
+        return Page[AccountOut](data=[], hasNextPage=False)
+    rows = await repository.list_accounts(
+        session,
+        scope,
+        repository.AccountFilter(
+            currency_id=currency_id,
+            user_ids=user_id or (),
+            wallets=[normalize_wallet(w) for w in wallet_address or ()],
+            external_identifier=external_identifier,
+        ),
+        starting_after=starting_after,
+        limit=limit,
+        sort_dir=sort_dir,
+    )
+    page, more = split_page(rows, limit)
+    decimals = await repository.decimals_of(
+        session, principal.organization_id, {a.currency_id for a, _ in page}
+    )
+    metadata = await _metadata(session, [u.id for _, u in page])
+    return Page[AccountOut](
+        data=[_account(a, u, decimals.get(a.currency_id, 0), metadata.get(u.id)) for a, u in page],
+        hasNextPage=more,
+    )
+
+
+async def _metadata(session: ReadSessionDep, user_ids: list[str]) -> dict[str, UserMetadata]:
+    if not user_ids:
+        return {}
+    rows = await session.execute(select(UserMetadata).where(UserMetadata.user_id.in_(user_ids)))
+    return {m.user_id: m for m in rows.scalars()}
+
+
+def _account(a: Account, u: User, decimals: int, m: UserMetadata | None) -> AccountOut:
+    meta = (
+        []
+        if m is None
+        else [
+            {
+                "displayName": m.display_name,
+                "logoUrl": m.logo_url,
+                "twitterUser": m.twitter_user,
+                "discordUser": m.discord_user,
+                "walletGroupIdentifier": None,
+            }
+        ]
+    )
+    return AccountOut(
+        id=a.id,
+        loyaltyCurrencyId=a.currency_id,
+        userId=a.user_id,
+        user=AccountUser(
+            id=u.id,
+            walletAddress=u.wallet_address,
+            externalIdentifier=u.external_identifier,
+            userMetadata=meta,
+        ),
+        amount=from_units(a.approved, decimals),
+        pendingAmount=from_units(a.pending, decimals),
+        spentAmount=from_units(a.spent, decimals),
+        expiredAmount=from_units(a.expired, decimals),
+        lifetimeEarnedAmount=from_units(a.lifetime_earned, decimals),
+        lockVersion=a.lock_version,
+        websiteId=a.website_id,
+        organizationId=a.organization_id,
+        createdAt=a.created_at,
+        updatedAt=a.updated_at,
+    )
+
+
+class RankOut(BaseModel):
+    rank: int | None
+
+
+@router.get("/api/loyalty/accounts/{id}/rank")
+async def account_rank(
+    id: str,
+    principal: PrincipalDep,
+    session: ReadSessionDep,
+    currency_id: Annotated[str, Query(alias="loyaltyCurrencyId")],
+    organization_id: OrganizationId = None,
+    website_id: WebsiteId = None,
+) -> RankOut:
+    """The rank of an account (by account id or user id) by approved amount in the
+    currency: 1 is the highest; ties share a rank; `null` when the balance is zero."""
+    principal.check_organization(organization_id)
+    scope = repository.Scope(principal.organization_id, principal.website_scope(website_id))
+    account = await repository.account_for_rank(session, scope, id, currency_id)
+    if account is None:
+        raise NotFound("Loyalty account not found", code="account_not_found")
+    return RankOut(rank=await repository.rank(session, account))

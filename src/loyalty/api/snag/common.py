@@ -8,8 +8,9 @@ from pydantic import BaseModel, ConfigDict
 from loyalty.kit.pagination import DEFAULT_LIMIT, MAX_LIMIT
 
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Rows per page (max 100)")]
-StartingAfter = Annotated[str | None, Query(
-    alias="startingAfter", description="Id of the last row of the previous page")]
+StartingAfter = Annotated[
+    str | None, Query(alias="startingAfter", description="Id of the last row of the previous page")
+]
 OrganizationId = Annotated[str | None, Query(alias="organizationId")]
 WebsiteId = Annotated[str | None, Query(alias="websiteId")]
 

@@ -1,3 +1,273 @@
-from fastapi import APIRouter
+"""Ledger transactions: ``POST /api/loyalty/transactions`` and
+``GET /api/loyalty/transaction_entries``, in Snag's shapes."""
 
-router = APIRouter(tags=["transactions"])
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, Field, model_validator
+
+from loyalty.api.deps import PrincipalDep, ReadSessionDep, WriteSessionDep
+from loyalty.api.snag.common import (
+    DEFAULT_PAGE,
+    ERRORS,
+    Limit,
+    OrganizationId,
+    StartingAfter,
+    WebsiteId,
+    WireModel,
+)
+from loyalty.kit.pagination import Page, split_page
+from loyalty.ledger import repository, transfers
+from loyalty.ledger.amounts import from_units
+from loyalty.ledger.currencies import currencies_by_ids
+from loyalty.ledger.models import Entry, Transaction
+from loyalty.users.identity import normalize_wallet
+
+router = APIRouter(tags=["transactions"], responses=ERRORS)
+
+Direction = Literal["credit", "debit"]
+
+
+class EntryIn(WireModel):
+    amount: Decimal = Field(gt=0, description="In currency units; at most `decimals` places")
+    direction: Direction = "credit"
+    userId: str | None = None
+    walletAddress: str | None = Field(None, min_length=1, max_length=128)
+    loyaltyCurrencyId: str | None = None
+    idempotencyKey: str | None = Field(
+        None,
+        min_length=1,
+        max_length=255,
+        description="Unique per website: an entry with a used key is refused with 409",
+    )
+    approvesAt: datetime | None = Field(
+        None, description="A credit stays pending until then (then the worker approves it)"
+    )
+    expiresAt: datetime | None = Field(
+        None, description="What is left of the credit then expires, as its own entry"
+    )
+    metadata: dict[str, Any] | None = None
+
+    @model_validator(mode="after")
+    def _someone(self) -> "EntryIn":
+        if not self.userId and not self.walletAddress:
+            raise ValueError("userId or walletAddress is required")
+        return self
+
+
+class TransactionIn(WireModel):
+    description: str = Field("", max_length=1000)
+    loyaltyCurrencyId: str | None = None
+    entries: list[EntryIn] = Field(min_length=1, max_length=1000)
+    organizationId: str | None = None
+    websiteId: str | None = None
+
+
+class EntryOut(BaseModel):
+    id: str
+    amount: int | float
+    direction: Direction
+    status: str
+    userId: str
+    walletAddress: str | None
+    loyaltyAccountId: str
+    loyaltyCurrencyId: str
+    idempotencyKey: str
+    approvesAt: datetime | None
+    expiresAt: datetime | None
+
+
+class TransactionOut(BaseModel):
+    id: str
+    description: str
+    type: str
+    organizationId: str
+    websiteId: str
+    entries: list[EntryOut]
+    createdAt: datetime
+    updatedAt: datetime
+
+
+@router.post(
+    "/api/loyalty/transactions",
+    responses={
+        409: {"description": "An idempotencyKey was used before; nothing was written"},
+        422: {"description": "`insufficient_points` or `balance_above_maximum`; nothing written"},
+    },
+)
+async def create_transaction(
+    body: TransactionIn, principal: PrincipalDep, session: WriteSessionDep
+) -> TransactionOut:
+    """Credit or debit accounts: all entries are written, or none."""
+    principal.check_organization(body.organizationId)
+    result = await transfers.create_transaction(
+        session,
+        principal,
+        description=body.description,
+        currency_id=body.loyaltyCurrencyId,
+        website_id=body.websiteId,
+        entries=[_requested(e) for e in body.entries],
+    )
+    currencies = await currencies_by_ids(
+        session,
+        principal.organization_id,
+        None,
+        {row["currency_id"] for row in result.posted.entries},
+    )
+    tx = result.posted.transaction
+    return TransactionOut(
+        id=tx["id"],
+        description=tx["description"],
+        type=tx["type"],
+        organizationId=tx["organization_id"],
+        websiteId=tx["website_id"],
+        createdAt=tx["created_at"],
+        updatedAt=tx["created_at"],
+        entries=[
+            EntryOut(
+                id=r["id"],
+                amount=from_units(r["amount"], currencies[r["currency_id"]].decimals),
+                direction=r["direction"],
+                status=r["status"],
+                userId=r["user_id"],
+                walletAddress=result.users[r["user_id"]].wallet_address
+                if r["user_id"] in result.users
+                else None,
+                loyaltyAccountId=r["account_id"],
+                loyaltyCurrencyId=r["currency_id"],
+                idempotencyKey=r["idempotency_key"],
+                approvesAt=r["approves_at"],
+                expiresAt=r["expires_at"],
+            )
+            for r in result.posted.entries
+        ],
+    )
+
+
+def _requested(entry: EntryIn) -> transfers.RequestedEntry:
+    return transfers.RequestedEntry(
+        amount=entry.amount,
+        direction=entry.direction,
+        user_id=entry.userId,
+        wallet_address=entry.walletAddress,
+        currency_id=entry.loyaltyCurrencyId,
+        idempotency_key=entry.idempotencyKey,
+        approves_at=entry.approvesAt,
+        expires_at=entry.expiresAt,
+        metadata=entry.metadata,
+    )
+
+
+class LoyaltyTransactionOut(BaseModel):
+    id: str
+    type: str
+    description: str
+    loyaltyRule: dict[str, Any] | None = None
+
+
+class EntryListItem(BaseModel):
+    id: str
+    amount: int | float
+    direction: Direction
+    status: str
+    source: str
+    type: str
+    userId: str
+    walletAddress: str | None
+    loyaltyAccountId: str
+    loyaltyCurrencyId: str
+    loyaltyTransaction: LoyaltyTransactionOut
+    organizationId: str
+    websiteId: str
+    idempotencyKey: str
+    approvesAt: datetime | None
+    expiresAt: datetime | None
+    metadata: dict[str, Any] | None
+    createdAt: datetime
+    updatedAt: datetime
+
+
+@router.get("/api/loyalty/transaction_entries")
+async def list_entries(
+    principal: PrincipalDep,
+    session: ReadSessionDep,
+    organization_id: OrganizationId = None,
+    website_id: WebsiteId = None,
+    user_id: Annotated[list[str] | None, Query(alias="userId")] = None,
+    wallet_address: Annotated[list[str] | None, Query(alias="walletAddress")] = None,
+    currency_id: Annotated[list[str] | None, Query(alias="loyaltyCurrencyId")] = None,
+    rule_id: Annotated[str | None, Query(alias="loyaltyRuleId")] = None,
+    transaction_id: Annotated[str | None, Query(alias="loyaltyTransactionId")] = None,
+    direction: Direction | None = None,
+    status: Literal["pending", "approved", "declined", "void", "expired"] | None = None,
+    type: str | None = None,
+    idempotency_key: Annotated[str | None, Query(alias="idempotencyKey")] = None,
+    created_from: Annotated[datetime | None, Query(alias="createdAtStart")] = None,
+    created_before: Annotated[datetime | None, Query(alias="createdAtEnd")] = None,
+    sort_by: Annotated[Literal["createdAt"], Query(alias="sortBy")] = "createdAt",
+    sort_dir: Annotated[Literal["asc", "desc"], Query(alias="sortDir")] = "desc",
+    limit: Limit = DEFAULT_PAGE,
+    starting_after: StartingAfter = None,
+) -> Page[EntryListItem]:
+    """Ledger entries, newest first; filter by user, wallet, currency, rule, direction,
+    status, type and a creation time range (`createdAtStart` inclusive, `createdAtEnd`
+    exclusive)."""
+    principal.check_organization(organization_id)
+    scope = repository.Scope(principal.organization_id, principal.website_scope(website_id))
+    rows = await repository.list_entries(
+        session,
+        scope,
+        repository.EntryFilter(
+            user_ids=user_id or (),
+            wallets=[normalize_wallet(w) for w in wallet_address or ()],
+            currency_ids=currency_id or (),
+            rule_id=rule_id,
+            transaction_id=transaction_id,
+            direction=direction,
+            status=status,
+            type=type,
+            idempotency_key=idempotency_key,
+            created_from=created_from,
+            created_before=created_before,
+        ),
+        starting_after=starting_after,
+        limit=limit,
+        sort_dir=sort_dir,
+    )
+    page, more = split_page(rows, limit)
+    decimals = await _decimals(session, principal.organization_id, {r[0].currency_id for r in page})
+    return Page[EntryListItem](
+        data=[_entry_item(e, t, w, decimals) for e, t, w in page], hasNextPage=more
+    )
+
+
+async def _decimals(session: ReadSessionDep, organization_id: str, ids: set[str]) -> dict[str, int]:
+    return await repository.decimals_of(session, organization_id, ids)
+
+
+def _entry_item(
+    e: Entry, t: Transaction, wallet: str | None, decimals: dict[str, int]
+) -> EntryListItem:
+    return EntryListItem(
+        id=e.id,
+        amount=from_units(e.amount, decimals.get(e.currency_id, 0)),
+        direction=e.direction,  # type: ignore[arg-type]
+        status=e.status,
+        source=e.source,
+        type=t.type,
+        userId=e.user_id,
+        walletAddress=wallet,
+        loyaltyAccountId=e.account_id,
+        loyaltyCurrencyId=e.currency_id,
+        loyaltyTransaction=LoyaltyTransactionOut(id=t.id, type=t.type, description=t.description),
+        organizationId=e.organization_id,
+        websiteId=e.website_id,
+        idempotencyKey=e.idempotency_key,
+        approvesAt=e.approves_at,
+        expiresAt=e.expires_at,
+        metadata=e.metadata_,
+        createdAt=e.created_at,
+        updatedAt=e.updated_at,
+    )

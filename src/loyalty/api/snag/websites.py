@@ -44,9 +44,15 @@ class WebsiteOut(BaseModel):
 
     @classmethod
     def of(cls, website: Website) -> "WebsiteOut":
-        return cls(id=website.id, organizationId=website.organization_id, name=website.name,
-                   timeZone=website.time_zone, homeUrl=website.home_url,
-                   createdAt=website.created_at, **website.profile)
+        return cls(
+            id=website.id,
+            organizationId=website.organization_id,
+            name=website.name,
+            timeZone=website.time_zone,
+            homeUrl=website.home_url,
+            createdAt=website.created_at,
+            **website.profile,
+        )
 
 
 PROFILE_FIELDS = ("discordUrl", "telegramUrl", "instagramUsername", "twitterUsername")
@@ -61,20 +67,33 @@ async def create_website(
         raise Forbidden("A key limited to websites cannot create websites")
     profile = {f: v for f in PROFILE_FIELDS if (v := getattr(body, f)) is not None}
     website = await tenancy_service.create_website(
-        session, principal.organization_id, body.name, time_zone=body.timeZone,
-        home_url=body.homeUrl, profile=profile)
+        session,
+        principal.organization_id,
+        body.name,
+        time_zone=body.timeZone,
+        home_url=body.homeUrl,
+        profile=profile,
+    )
     return WebsiteOut.of(website)
 
 
 @router.get("/api/websites")
 async def list_websites(
-    principal: PrincipalDep, session: ReadSessionDep,
+    principal: PrincipalDep,
+    session: ReadSessionDep,
     organization_id: Annotated[str | None, Query(alias="organizationId")] = None,
-    name: str | None = None, limit: Limit = DEFAULT_PAGE, starting_after: StartingAfter = None,
+    name: str | None = None,
+    limit: Limit = DEFAULT_PAGE,
+    starting_after: StartingAfter = None,
 ) -> Page[WebsiteOut]:
     principal.check_organization(organization_id)
     rows = await repository.list_websites(
-        session, principal.organization_id, scope=principal.website_ids, name=name,
-        starting_after=starting_after, limit=limit)
+        session,
+        principal.organization_id,
+        scope=principal.website_ids,
+        name=name,
+        starting_after=starting_after,
+        limit=limit,
+    )
     page, more = split_page(rows, limit)
     return Page[WebsiteOut](data=[WebsiteOut.of(w) for w in page], hasNextPage=more)
