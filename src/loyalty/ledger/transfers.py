@@ -38,6 +38,7 @@ class RequestedEntry:
 class Result:
     posted: service.Posted
     users: dict[str, User]
+    currencies: dict[str, Currency]
 
 
 async def create_transaction(
@@ -67,7 +68,7 @@ async def create_transaction(
         lines=lines,
         currencies=currencies,
     )
-    return Result(posted, {u.id: u for u in users.values()})
+    return Result(posted, {u.id: u for u in users.values()}, currencies)
 
 
 def _entry_index(error: FieldError) -> int:

@@ -88,6 +88,21 @@ async def website_for(
     return website
 
 
+async def website_scope(
+    session: ReadSession,
+    principal: Principal,
+    website_id: str | None,
+    organization_id: str | None = None,
+) -> frozenset[str] | None:
+    """The websites a list may show (None: every website of the key's organization).
+    A named website must be one of the organization's that the key may use: 404 otherwise."""
+    principal.check_organization(organization_id)
+    if website_id is None:
+        return principal.website_ids
+    await website_for(session, principal, website_id, location="query")
+    return frozenset({website_id})
+
+
 class KeyCache:
     """Caches authenticated keys per process for a few seconds: the lookup is on every
     request. A revoked key stops working within ``ttl`` seconds."""

@@ -19,6 +19,7 @@ from loyalty.api.snag.common import (
 from loyalty.errors import NotFound
 from loyalty.kit.pagination import Page, split_page
 from loyalty.ledger import repository
+from loyalty.tenancy import service as tenancy_service
 from loyalty.ledger.amounts import from_units
 from loyalty.ledger.models import Account
 from loyalty.users.identity import normalize_wallet
@@ -68,8 +69,10 @@ async def list_accounts(
 ) -> Page[AccountOut]:
     """Balances per user and currency, sorted by approved amount (highest first by
     default). `amount` is the approved, spendable balance."""
-    principal.check_organization(organization_id)
-    scope = repository.Scope(principal.organization_id, principal.website_scope(website_id))
+    scope = repository.Scope(
+        principal.organization_id,
+        await tenancy_service.website_scope(session, principal, website_id, organization_id),
+    )
     if user_id == ["null"]:  # Snag's "main accounts" of a currency: there are none here
         return Page[AccountOut](data=[], hasNextPage=False)
     rows = await repository.list_accounts(
@@ -155,8 +158,10 @@ async def account_rank(
 ) -> RankOut:
     """The rank of an account (by account id or user id) by approved amount in the
     currency: 1 is the highest; ties share a rank; `null` when the balance is zero."""
-    principal.check_organization(organization_id)
-    scope = repository.Scope(principal.organization_id, principal.website_scope(website_id))
+    scope = repository.Scope(
+        principal.organization_id,
+        await tenancy_service.website_scope(session, principal, website_id, organization_id),
+    )
     account = await repository.account_for_rank(session, scope, id, currency_id)
     if account is None:
         raise NotFound("Loyalty account not found", code="account_not_found")

@@ -21,8 +21,8 @@ from loyalty.api.snag.common import (
 from loyalty.kit.pagination import Page, split_page
 from loyalty.ledger import repository, transfers
 from loyalty.ledger.amounts import from_units
-from loyalty.ledger.currencies import currencies_by_ids
 from loyalty.ledger.models import Entry, Transaction
+from loyalty.tenancy import service as tenancy_service
 from loyalty.users.identity import normalize_wallet
 
 router = APIRouter(tags=["transactions"], responses=ERRORS)
@@ -110,12 +110,7 @@ async def create_transaction(
         website_id=body.websiteId,
         entries=[_requested(e) for e in body.entries],
     )
-    currencies = await currencies_by_ids(
-        session,
-        principal.organization_id,
-        None,
-        {row["currency_id"] for row in result.posted.entries},
-    )
+    currencies = result.currencies
     tx = result.posted.transaction
     return TransactionOut(
         id=tx["id"],
@@ -214,8 +209,10 @@ async def list_entries(
     """Ledger entries, newest first; filter by user, wallet, currency, rule, direction,
     status, type and a creation time range (`createdAtStart` inclusive, `createdAtEnd`
     exclusive)."""
-    principal.check_organization(organization_id)
-    scope = repository.Scope(principal.organization_id, principal.website_scope(website_id))
+    scope = repository.Scope(
+        principal.organization_id,
+        await tenancy_service.website_scope(session, principal, website_id, organization_id),
+    )
     rows = await repository.list_entries(
         session,
         scope,
@@ -253,7 +250,7 @@ def _entry_item(
     return EntryListItem(
         id=e.id,
         amount=from_units(e.amount, decimals.get(e.currency_id, 0)),
-        direction=e.direction,  # type: ignore[arg-type]
+        direction=e.direction,
         status=e.status,
         source=e.source,
         type=t.type,
