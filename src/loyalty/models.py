@@ -6,6 +6,15 @@ from loyalty.tenancy.models import ApiKey, Organization, Website
 from loyalty.users.models import User, UserMetadata
 
 __all__ = [
-    "Account", "Allocation", "ApiKey", "Base", "Currency", "Entry", "Organization",
-    "Transaction", "User", "UserMetadata", "Website",
+    "Account",
+    "Allocation",
+    "ApiKey",
+    "Base",
+    "Currency",
+    "Entry",
+    "Organization",
+    "Transaction",
+    "User",
+    "UserMetadata",
+    "Website",
 ]
