@@ -48,10 +48,9 @@ async def list_scope(
     session: ReadSession, principal: Principal, query: ScopeQuery
 ) -> frozenset[str] | None:
     """The websites a list may show; a website it names must be the organization's (404)."""
-    principal.check_organization(query.organizationId)
-    if query.websiteId is not None:
-        await tenancy_service.website_for(session, principal, query.websiteId, location="query")
-    return principal.website_scope(query.websiteId)
+    return await tenancy_service.website_scope(
+        session, principal, query.websiteId, query.organizationId
+    )
 
 
 BlockStatusReason = Literal[
@@ -265,7 +264,12 @@ async def count_users(
     return UserCount(totalCount=await repository.count_users(session, wanted))
 
 
-@router.post("/api/users/metadatas")
+CONFLICT: dict[int | str, dict[str, Any]] = {
+    409: {"description": "The identities sent belong to different users"}
+}
+
+
+@router.post("/api/users/metadatas", responses=CONFLICT)
 async def save_metadata(
     body: MetadataCreate, principal: PrincipalDep, session: WriteSessionDep
 ) -> MetadataOut:
