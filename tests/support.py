@@ -4,7 +4,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import psycopg
 from alembic import command
@@ -91,11 +91,11 @@ async def transact(
     currency_id: str,
     *entries: dict[str, object],
     expect: int = 200,
-) -> dict[str, object]:
+) -> dict[str, Any]:
     body = {"description": "test", "loyaltyCurrencyId": currency_id, "entries": list(entries)}
     response = await client.post("/api/loyalty/transactions", json=body, headers=tenant.headers)
     assert response.status_code == expect, response.text
-    result: dict[str, object] = response.json()
+    result: dict[str, Any] = response.json()
     return result
 
 

@@ -8,6 +8,7 @@ from fastapi import FastAPI
 
 from loyalty import __version__
 from loyalty.api import errors
+from loyalty.api.query import DropEmptyQueryValues
 from loyalty.api.snag import router as snag_router
 from loyalty.config import Settings, get_settings
 from loyalty.db import Database
@@ -45,6 +46,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         app.state.database = database
     app.state.key_cache = KeyCache(settings.api_key_cache_seconds)
     errors.install(app)
+    app.add_middleware(DropEmptyQueryValues)
     app.include_router(snag_router)
 
     @app.get("/health", tags=["health"])

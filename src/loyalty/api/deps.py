@@ -6,6 +6,7 @@ from typing import Annotated
 from fastapi import Depends, Header, Request
 
 from loyalty.db import Database, ReadSession, WriteSession
+from loyalty.tenancy import keys
 from loyalty.tenancy import service as tenancy_service
 from loyalty.tenancy.principal import Principal
 
@@ -38,7 +39,7 @@ async def principal(
     ] = None,
 ) -> Principal:
     cache: tenancy_service.KeyCache = request.app.state.key_cache
-    hit = cache.get(tenancy_service.keys.digest(x_api_key)) if x_api_key else None
+    hit = cache.get(keys.digest(x_api_key)) if x_api_key else None
     if hit is not None:
         return hit
     async with get_database(request).reading() as session:

@@ -19,9 +19,9 @@ from loyalty.api.snag.common import (
 from loyalty.errors import NotFound
 from loyalty.kit.pagination import Page, split_page
 from loyalty.ledger import repository
-from loyalty.tenancy import service as tenancy_service
 from loyalty.ledger.amounts import from_units
 from loyalty.ledger.models import Account
+from loyalty.tenancy import service as tenancy_service
 from loyalty.users.identity import normalize_wallet
 from loyalty.users.models import User, UserMetadata
 

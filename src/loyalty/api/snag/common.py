@@ -3,9 +3,12 @@
 from typing import Annotated, Any
 
 from fastapi import Query
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
+from loyalty.db import ReadSession
 from loyalty.kit.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from loyalty.tenancy import service as tenancy_service
+from loyalty.tenancy.principal import Principal
 
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Rows per page (max 100)")]
 StartingAfter = Annotated[
@@ -29,3 +32,24 @@ class WireModel(BaseModel):
     """Request bodies: unknown fields are refused so a typo is reported, not ignored."""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class ScopeQuery(BaseModel):
+    """Query naming the websites to read; unknown parameters are ignored."""
+
+    organizationId: str | None = None
+    websiteId: str | None = None
+
+
+class PageQuery(ScopeQuery):
+    limit: int = Field(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description="Rows per page (max 100)")
+    startingAfter: str | None = Field(None, description="Id of the last row of the previous page")
+
+
+async def list_scope(
+    session: ReadSession, principal: Principal, query: ScopeQuery
+) -> frozenset[str] | None:
+    """The websites a list may show; a website it names must be the organization's (404)."""
+    return await tenancy_service.website_scope(
+        session, principal, query.websiteId, query.organizationId
+    )

@@ -8,8 +8,7 @@ from fastapi import APIRouter, Query
 from pydantic import AfterValidator, BaseModel, Field
 
 from loyalty.api.deps import PrincipalDep, ReadSessionDep, WriteSessionDep
-from loyalty.api.snag.common import ERRORS, WireModel
-from loyalty.api.snag.users import PageQuery, list_scope
+from loyalty.api.snag.common import ERRORS, PageQuery, WireModel, list_scope
 from loyalty.kit.pagination import Page, split_page
 from loyalty.ledger import currencies
 from loyalty.ledger.amounts import from_units

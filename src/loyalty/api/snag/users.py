@@ -5,12 +5,11 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field
 
 from loyalty.api.deps import PrincipalDep, ReadSessionDep, WriteSessionDep
-from loyalty.api.snag.common import ERRORS, WireModel
-from loyalty.db import ReadSession
-from loyalty.kit.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, split_page
+from loyalty.api.snag.common import ERRORS, PageQuery, ScopeQuery, WireModel, list_scope
+from loyalty.kit.pagination import Page, split_page
 from loyalty.tenancy import service as tenancy_service
 from loyalty.tenancy.principal import Principal
 from loyalty.users import repository
@@ -21,36 +20,6 @@ from loyalty.users.repository import UserFilter
 from loyalty.users.schemas import as_fields
 
 router = APIRouter(tags=["users"], responses=ERRORS)
-
-
-class ScopeQuery(BaseModel):
-    """Query naming the websites to read. The SDK sends a ``null`` filter as an empty
-    value (``userId=``), so empty values count as absent; unknown parameters are ignored."""
-
-    organizationId: str | None = None
-    websiteId: str | None = None
-
-    @model_validator(mode="before")
-    @classmethod
-    def _drop_empty(cls, data: Any) -> Any:
-        if not isinstance(data, dict):
-            return data
-        kept = {k: [x for x in v if x != ""] if isinstance(v, list) else v for k, v in data.items()}
-        return {k: v for k, v in kept.items() if v not in ("", [])}
-
-
-class PageQuery(ScopeQuery):
-    limit: int = Field(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description="Rows per page (max 100)")
-    startingAfter: str | None = Field(None, description="Id of the last row of the previous page")
-
-
-async def list_scope(
-    session: ReadSession, principal: Principal, query: ScopeQuery
-) -> frozenset[str] | None:
-    """The websites a list may show; a website it names must be the organization's (404)."""
-    return await tenancy_service.website_scope(
-        session, principal, query.websiteId, query.organizationId
-    )
 
 
 BlockStatusReason = Literal[
