@@ -128,3 +128,8 @@ async def test_limited_key_lists_its_websites_only(client: AsyncClient, tenant: 
 async def test_list_limit_is_checked(client: AsyncClient, tenant: Tenant) -> None:
     response = await client.get(PATH, params={"limit": 0}, headers=tenant.headers)
     assert error_fields(response) == ["limit"]
+
+
+async def test_website_answer_has_snag_counters(client: AsyncClient, tenant: Tenant) -> None:
+    response = await client.get("/api/websites", headers=tenant.headers)
+    assert response.json()["data"][0]["_count"] == {"mintingContractAssets": 0}

@@ -37,6 +37,8 @@ async def create_website(
     errors = check_time_zone(time_zone)
     if errors:
         raise ValidationFailed(errors)
+    if await session.get(Organization, organization_id) is None:
+        raise NotFound("Organization not found", code="organization_not_found")
     website = Website(
         organization_id=organization_id,
         name=name,

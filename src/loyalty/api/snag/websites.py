@@ -39,6 +39,10 @@ class WebsiteOut(BaseModel):
     instagramUsername: str | None = None
     twitterUsername: str | None = None
     collections: list[dict[str, str]] = []
+    # Snag's counter of minting contracts; this engine mints nothing.
+    count: dict[str, int] = Field(
+        default_factory=lambda: {"mintingContractAssets": 0}, serialization_alias="_count"
+    )
     termsSignedAt: datetime | None = None
     createdAt: datetime
 
