@@ -1,0 +1,39 @@
+"""The tenant the benchmark writes to, created through the services as an operator would."""
+
+from dataclasses import dataclass
+
+from loyalty.config import Settings
+from loyalty.db import Database
+from loyalty.ledger.currencies import create_currency
+from loyalty.tenancy import service as tenancy_service
+
+
+@dataclass(frozen=True)
+class Tenant:
+    organization_id: str
+    website_id: str
+    # Written through HTTP.
+    currency_id: str
+    # Written directly with the driver, so its rows never mix with the HTTP ones.
+    driver_currency_id: str
+    api_key: str
+
+
+async def seed(url: str) -> Tenant:
+    database = Database.connect(url, Settings(database_url=url))
+    try:
+        async with database.writing() as session:
+            organization = await tenancy_service.create_organization(session, "Bench")
+            website = await tenancy_service.create_website(session, organization.id, "Bench")
+            points = await create_currency(
+                session, website, name="Points", symbol="PTS", decimals=0
+            )
+            direct = await create_currency(
+                session, website, name="Driver points", symbol="DRV", decimals=0
+            )
+            _key, plaintext = await tenancy_service.create_api_key(
+                session, organization.id, "bench", [website.id]
+            )
+    finally:
+        await database.dispose()
+    return Tenant(organization.id, website.id, points.id, direct.id, plaintext)
