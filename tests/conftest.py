@@ -39,7 +39,12 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def settings(database_url: str) -> Settings:
-    return Settings(database_url=database_url, embedded_worker=False, api_key_cache_seconds=0)
+    return Settings(
+        database_url=database_url,
+        embedded_worker=False,
+        api_key_cache_seconds=0,
+        currency_cache_seconds=0,
+    )
 
 
 @pytest.fixture(scope="session")

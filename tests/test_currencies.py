@@ -312,15 +312,15 @@ async def test_queries_for_the_ledger(
         assert await currencies.currency_in_website(session, tenant.website_id, live) is not None
         assert await currencies.currency_in_website(session, tenant.website_id, gone) is None
         assert await currencies.currency_in_website(session, tenant.website_id, foreign) is None
-        found = await currencies.currencies_by_ids(
+        found = await currencies.currency_terms(
             session, tenant.organization_id, None, [live, gone, foreign]
         )
         assert list(found) == [live]
-        scoped = await currencies.currencies_by_ids(
+        scoped = await currencies.currency_terms(
             session, tenant.organization_id, frozenset({stranger.website_id}), [live]
         )
         assert scoped == {}
-        assert await currencies.currencies_by_ids(session, tenant.organization_id, None, []) == {}
+        assert await currencies.currency_terms(session, tenant.organization_id, None, []) == {}
 
 
 async def test_create_currency_for_the_seeder(tenant: Tenant, database: Database) -> None:

@@ -15,6 +15,7 @@ from loyalty.db import Database, WriteSession
 from loyalty.errors import BusinessRefusal
 from loyalty.kit.clock import set_clock
 from loyalty.ledger import service
+from loyalty.ledger.currencies import CurrencyTerms
 from loyalty.ledger.models import Account, Currency, Entry
 from loyalty.tenancy import service as tenancy
 from loyalty.users import service as users
@@ -78,7 +79,7 @@ async def apply(world: World, session: WriteSession, op: Op, n: int) -> None:
             description="",
             type="api_key",
             lines=[line],
-            currencies={world.currency.id: world.currency},
+            currencies={world.currency.id: CurrencyTerms.of(world.currency)},
         )
         return
     if kind == "tick":

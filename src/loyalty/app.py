@@ -12,6 +12,7 @@ from loyalty.api.query import DropEmptyQueryValues
 from loyalty.api.snag import router as snag_router
 from loyalty.config import Settings, get_settings
 from loyalty.db import Database
+from loyalty.ledger.currencies import CurrencyCache
 from loyalty.tenancy.service import KeyCache
 from loyalty.worker.runner import run_forever
 
@@ -45,6 +46,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     if database is not None:
         app.state.database = database
     app.state.key_cache = KeyCache(settings.api_key_cache_seconds)
+    app.state.currency_cache = CurrencyCache(settings.currency_cache_seconds)
     errors.install(app)
     app.add_middleware(DropEmptyQueryValues)
     app.include_router(snag_router)

@@ -20,6 +20,8 @@ class Settings(BaseSettings):
     worker_interval: float = 5.0
     # Seconds an API key lookup is cached in each process; revocation takes effect within this.
     api_key_cache_seconds: float = 10.0
+    # Seconds a currency is cached in each process; a change of its bounds takes this long.
+    currency_cache_seconds: float = 10.0
     log_level: str = "info"
 
 

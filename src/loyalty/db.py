@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -36,6 +37,13 @@ class ReadSession(AsyncSession):
 
 class WriteSession(ReadSession):
     """A session that may write; on SQLite its transactions begin with BEGIN IMMEDIATE."""
+
+
+def dialect_insert(session: AsyncSession) -> Any:
+    """The ``insert`` construct of the session's dialect, which has ``on_conflict_do_*``."""
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert
+    return sqlite.insert
 
 
 def async_url(url: str) -> str:
@@ -75,10 +83,17 @@ def _configure_sqlite(engine: AsyncEngine, busy_timeout: float, begin: str) -> N
 def make_engine(url: str, *, settings: Settings, write: bool = True) -> AsyncEngine:
     url = async_url(url)
     if is_sqlite(url):
+        # Writers queue for the writer's single connection instead of polling SQLite's lock
+        # in its busy handler, which wakes them late and makes tail latency erratic.
+        pool: dict[str, Any] = (
+            {"pool_size": 1, "max_overflow": 0, "pool_timeout": settings.sqlite_busy_timeout}
+            if write and ":memory:" not in url
+            else {"poolclass": NullPool}
+            if ":memory:" in url
+            else {}
+        )
         engine = create_async_engine(
-            url,
-            connect_args={"timeout": settings.sqlite_busy_timeout},
-            poolclass=NullPool if ":memory:" in url else None,
+            url, connect_args={"timeout": settings.sqlite_busy_timeout}, **pool
         )
         _configure_sqlite(
             engine, settings.sqlite_busy_timeout, "BEGIN IMMEDIATE" if write else "BEGIN"

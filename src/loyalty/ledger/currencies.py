@@ -5,12 +5,14 @@ and stored as integers in the smallest unit, like every amount of the ledger.
 """
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, fields
 from decimal import Decimal
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, bindparam, select
 
 from loyalty.db import ReadSession, WriteSession
 from loyalty.errors import FieldError, raise_if_any
+from loyalty.kit.cache import TTLCache
 from loyalty.ledger.amounts import to_units
 from loyalty.ledger.models import Currency
 from loyalty.tenancy.models import Website
@@ -135,20 +137,56 @@ def _in_scope(organization_id: str, scope: frozenset[str] | None) -> list[Column
     return conditions
 
 
-async def currencies_by_ids(
+@dataclass(frozen=True)
+class CurrencyTerms:
+    """What the ledger needs of a currency: plain values, safe to share between requests."""
+
+    id: str
+    organization_id: str
+    website_id: str
+    decimals: int
+    default_value: int | None = None
+    minimum_value: int | None = None
+    maximum_value: int | None = None
+
+    @classmethod
+    def of(cls, currency: Currency) -> "CurrencyTerms":
+        return cls(*(getattr(currency, f.name) for f in fields(cls)))
+
+
+_TERMS = select(*(getattr(Currency, f.name) for f in fields(CurrencyTerms))).where(
+    Currency.organization_id == bindparam("organization_id"),
+    Currency.id.in_(bindparam("ids", expanding=True)),
+    Currency.deleted_at.is_(None),
+)
+
+# Terms by currency id, cached per process: every ledger write reads them. Bounds changed on
+# a currency take effect within the cache's ttl.
+CurrencyCache = TTLCache[str, CurrencyTerms]
+
+
+async def currency_terms(
     session: ReadSession,
     organization_id: str,
     scope: frozenset[str] | None,
     currency_ids: Iterable[str],
-) -> dict[str, Currency]:
-    """The live currencies among these ids that the organization (within ``scope``) owns."""
-    wanted = sorted(set(currency_ids))
-    if not wanted:
-        return {}
-    query = select(Currency).where(
-        *_in_scope(organization_id, scope), Currency.id.in_(wanted), Currency.deleted_at.is_(None)
-    )
-    return {c.id: c for c in (await session.execute(query)).scalars()}
+    cache: CurrencyCache | None = None,
+) -> dict[str, CurrencyTerms]:
+    """The terms of the organization's live currencies among these ids (within ``scope``)."""
+    wanted = set(currency_ids)
+    found = {i: hit for i in wanted if cache is not None and (hit := cache.get(i)) is not None}
+    if missing := sorted(wanted - found.keys()):
+        rows = await session.execute(_TERMS, {"organization_id": organization_id, "ids": missing})
+        for row in rows.tuples():
+            terms = CurrencyTerms(*row)
+            found[terms.id] = terms
+            if cache is not None:
+                cache.put(terms.id, terms)
+    return {
+        i: c
+        for i, c in found.items()
+        if c.organization_id == organization_id and (scope is None or c.website_id in scope)
+    }
 
 
 async def list_currencies(

@@ -8,21 +8,20 @@ account are serialised by the database, never by a Python lock.
 """
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from loyalty.db import WriteSession
+from loyalty.db import WriteSession, dialect_insert
 from loyalty.errors import BusinessRefusal, Conflict, InsufficientPoints, NotFound
 from loyalty.kit.clock import now
 from loyalty.kit.ids import new_id
 from loyalty.ledger.balances import Delta, Direction, allocate, initial_status, sum_deltas
-from loyalty.ledger.models import Account, Allocation, Currency, Entry, Transaction
+from loyalty.ledger.currencies import CurrencyTerms
+from loyalty.ledger.models import Account, Allocation, Entry, Transaction
 
 
 @dataclass(frozen=True)
@@ -62,7 +61,7 @@ async def post_transaction(
     description: str,
     type: str,
     lines: Sequence[Line],
-    currencies: Mapping[str, Currency],
+    currencies: Mapping[str, CurrencyTerms],
     rule_id: str | None = None,
 ) -> Posted:
     """Write all the lines or none; raises before anything is committed."""
@@ -125,10 +124,31 @@ def _entry_row(
     }
 
 
+# Statements of the hot path, built once; values travel as bind parameters.
+_INSERT_TRANSACTION = insert(Transaction)
+_INSERT_ENTRY = insert(Entry)
+_ACCOUNT_IDS = select(Account.id, Account.user_id, Account.currency_id).where(
+    Account.user_id.in_(bindparam("users", expanding=True)),
+    Account.currency_id.in_(bindparam("currencies", expanding=True)),
+)
+_ADD_TO_BALANCE = (
+    update(Account)
+    .where(Account.id == bindparam("account"))
+    .values(
+        approved=Account.approved + bindparam("approved"),
+        pending=Account.pending + bindparam("pending"),
+        spent=Account.spent + bindparam("spent"),
+        lifetime_earned=Account.lifetime_earned + bindparam("lifetime_earned"),
+        lock_version=Account.lock_version + 1,
+        updated_at=bindparam("moment"),
+    )
+)
+
+
 async def _insert_rows(session: WriteSession, posted: Posted) -> None:
-    await _core(session).execute(insert(Transaction), [posted.transaction])
+    await _core(session).execute(_INSERT_TRANSACTION, [posted.transaction])
     try:
-        await _core(session).execute(insert(Entry), posted.entries)
+        await _core(session).execute(_INSERT_ENTRY, posted.entries)
     except IntegrityError as exc:
         if "idempotency" not in str(exc.orig).lower():
             raise
@@ -137,10 +157,6 @@ async def _insert_rows(session: WriteSession, posted: Posted) -> None:
             "An entry with this idempotencyKey already exists; nothing was written",
             idempotencyKeys=keys,
         ) from exc
-
-
-def _on_conflict_insert(session: WriteSession) -> Any:
-    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
 
 
 class _CoreRunner:
@@ -164,7 +180,7 @@ async def _ensure_accounts(
     organization_id: str,
     website_id: str,
     pairs: set[tuple[str, str]],
-    currencies: Mapping[str, Currency],
+    currencies: Mapping[str, CurrencyTerms],
     moment: datetime,
 ) -> tuple[dict[tuple[str, str], str], list[dict[str, Any]]]:
     """Account ids per (user, currency), creating missing accounts. A currency with a
@@ -187,7 +203,7 @@ async def _ensure_accounts(
         for user_id, currency_id in missing
     ]
     statement = (
-        _on_conflict_insert(session)(Account)
+        dialect_insert(session)(Account)
         .on_conflict_do_nothing(index_elements=["user_id", "currency_id"])
         .returning(Account.id, Account.user_id, Account.currency_id)
     )
@@ -219,7 +235,7 @@ async def _ensure_accounts(
         if (currencies[currency_id].default_value or 0) > 0
     ]
     if opening:
-        await _core(session).execute(insert(Transaction), [opening_tx])
+        await _core(session).execute(_INSERT_TRANSACTION, [opening_tx])
     return found | await _account_ids(session, set(missing)), opening
 
 
@@ -228,12 +244,9 @@ async def _account_ids(
 ) -> dict[tuple[str, str], str]:
     if not pairs:
         return {}
-    users = {u for u, _ in pairs}
-    currencies = {c for _, c in pairs}
     result = await _core(session).execute(
-        select(Account.id, Account.user_id, Account.currency_id).where(
-            Account.user_id.in_(users), Account.currency_id.in_(currencies)
-        )
+        _ACCOUNT_IDS,
+        {"users": sorted({u for u, _ in pairs}), "currencies": sorted({c for _, c in pairs})},
     )
     return {(u, c): i for i, u, c in result.all() if (u, c) in pairs}
 
@@ -241,22 +254,45 @@ async def _account_ids(
 async def _apply_balances(
     session: WriteSession,
     rows: Iterable[dict[str, Any]],
-    currencies: Mapping[str, Currency],
+    currencies: Mapping[str, CurrencyTerms],
     moment: datetime,
 ) -> None:
-    """One guarded update per account, in account-id order so that two transactions
-    touching the same accounts always lock them in the same order (no deadlock)."""
+    """Update every touched account, in account-id order so that two transactions touching
+    the same accounts always lock them in the same order (no deadlock). Runs of updates
+    that need no guard (credits below no maximum) go to the database as one batch; a
+    guarded update (a debit, or a credit under a maximum) is its own statement."""
     currency_of = {r["account_id"]: currencies[r["currency_id"]] for r in rows}
     deltas = sum_deltas((r["account_id"], r["direction"], r["status"], r["amount"]) for r in rows)
+    batch: list[dict[str, Any]] = []
     for account_id in sorted(deltas):
-        await _apply_delta(session, account_id, deltas[account_id], currency_of[account_id], moment)
+        delta, currency = deltas[account_id], currency_of[account_id]
+        if not _needs_guard(delta, currency):
+            batch.append({"account": account_id, "moment": moment, **asdict(delta)})
+            continue
+        await _add_batch(session, batch)
+        batch = []
+        await _apply_delta(session, account_id, delta, currency, moment)
+    await _add_batch(session, batch)
+
+
+def _needs_guard(delta: Delta, currency: CurrencyTerms) -> bool:
+    return bool(delta.debited) or (
+        currency.maximum_value is not None and delta.approved + delta.pending > 0
+    )
+
+
+async def _add_batch(session: WriteSession, batch: list[dict[str, Any]]) -> None:
+    if batch:
+        await _core(session).execute(
+            _ADD_TO_BALANCE, [{k: v for k, v in p.items() if k != "debited"} for p in batch]
+        )
 
 
 async def _apply_delta(
     session: WriteSession,
     account_id: str,
     delta: Delta,
-    currency: Currency,
+    currency: CurrencyTerms,
     moment: datetime,
 ) -> None:
     statement = update(Account).where(Account.id == account_id)

@@ -13,12 +13,10 @@ from loyalty.kit.ids import new_id
 from loyalty.ledger import service
 from loyalty.ledger.amounts import to_units
 from loyalty.ledger.balances import Direction
-from loyalty.ledger.currencies import currencies_by_ids
-from loyalty.ledger.models import Currency
+from loyalty.ledger.currencies import CurrencyCache, CurrencyTerms, currency_terms
 from loyalty.tenancy.principal import Principal
 from loyalty.users import service as users_service
 from loyalty.users.identity import normalize_wallet
-from loyalty.users.models import User
 
 
 @dataclass(frozen=True)
@@ -37,8 +35,17 @@ class RequestedEntry:
 @dataclass
 class Result:
     posted: service.Posted
-    users: dict[str, User]
-    currencies: dict[str, Currency]
+    # Wallet address (or None) of every user the transaction names.
+    wallets: dict[str, str | None]
+    currencies: dict[str, CurrencyTerms]
+
+
+@dataclass
+class Identities:
+    """The users a transaction names: ids by normalised wallet, wallets by user id."""
+
+    by_wallet: dict[str, str]
+    wallet_of: dict[str, str | None]
 
 
 async def create_transaction(
@@ -49,8 +56,11 @@ async def create_transaction(
     currency_id: str | None,
     entries: Sequence[RequestedEntry],
     website_id: str | None = None,
+    cache: CurrencyCache | None = None,
 ) -> Result:
-    currencies, errors = await _currencies(session, principal, currency_id, entries, website_id)
+    currencies, errors = await _currencies(
+        session, principal, currency_id, entries, website_id, cache
+    )
     if not currencies:
         raise ValidationFailed(errors)
     website = _one_website(currencies, website_id)
@@ -68,7 +78,7 @@ async def create_transaction(
         lines=lines,
         currencies=currencies,
     )
-    return Result(posted, {u.id: u for u in users.values()}, currencies)
+    return Result(posted, users.wallet_of, currencies)
 
 
 def _entry_index(error: FieldError) -> int:
@@ -88,10 +98,11 @@ async def _currencies(
     default: str | None,
     entries: Sequence[RequestedEntry],
     website_id: str | None,
-) -> tuple[dict[str, Currency], list[FieldError]]:
+    cache: CurrencyCache | None,
+) -> tuple[dict[str, CurrencyTerms], list[FieldError]]:
     wanted = {c for e in entries if (c := _currency_of(e, default))}
-    found = await currencies_by_ids(
-        session, principal.organization_id, principal.website_scope(website_id), wanted
+    found = await currency_terms(
+        session, principal.organization_id, principal.website_scope(website_id), wanted, cache
     )
     errors = []
     if default and default not in found:
@@ -114,7 +125,7 @@ async def _currencies(
     return found, errors
 
 
-def _one_website(currencies: dict[str, Currency], website_id: str | None) -> str:
+def _one_website(currencies: dict[str, CurrencyTerms], website_id: str | None) -> str:
     websites = {c.website_id for c in currencies.values()}
     if len(websites) > 1:
         raise ValidationFailed(
@@ -128,25 +139,24 @@ async def _users(
     organization_id: str,
     website_id: str,
     entries: Sequence[RequestedEntry],
-) -> dict[str, User]:
-    """Users keyed by both their id and their normalised wallet address."""
-    by_id = await users_service.users_by_ids(
+) -> Identities:
+    wallet_of = await users_service.wallets_by_ids(
         session, website_id, {e.user_id for e in entries if e.user_id}
     )
     wallets = {e.wallet_address for e in entries if e.wallet_address and not e.user_id}
     by_wallet = (
-        await users_service.users_for_wallets(session, organization_id, website_id, wallets)
+        await users_service.ids_for_wallets(session, organization_id, website_id, wallets)
         if wallets
         else {}
     )
-    return {**by_wallet, **by_id}
+    return Identities(by_wallet, wallet_of | {i: w for w, i in by_wallet.items()})
 
 
 def _lines(
     entries: Sequence[RequestedEntry],
     default_currency: str | None,
-    currencies: dict[str, Currency],
-    users: dict[str, User],
+    currencies: dict[str, CurrencyTerms],
+    users: Identities,
 ) -> tuple[list[service.Line], list[FieldError]]:
     """The ledger lines of the entries whose currency is known, and every error found."""
     errors: list[FieldError] = []
@@ -166,8 +176,8 @@ def _lines(
 def _line(
     i: int,
     entry: RequestedEntry,
-    currency: Currency,
-    users: dict[str, User],
+    currency: CurrencyTerms,
+    users: Identities,
     seen_keys: set[str],
 ) -> tuple[list[FieldError], service.Line | None]:
     at = f"entries[{i}]"
@@ -178,7 +188,7 @@ def _line(
     elif (
         entry.user_id
         and entry.wallet_address
-        and (user.wallet_address != normalize_wallet(entry.wallet_address))
+        and users.wallet_of[user] != normalize_wallet(entry.wallet_address)
     ):
         errors.append(FieldError(f"{at}.walletAddress", "does not belong to userId"))
     try:
@@ -199,7 +209,7 @@ def _line(
     if errors or user is None:
         return errors, None
     return [], service.Line(
-        user.id,
+        user,
         currency.id,
         entry.direction,
         units,
@@ -210,7 +220,7 @@ def _line(
     )
 
 
-def _user_of(entry: RequestedEntry, users: dict[str, User]) -> User | None:
+def _user_of(entry: RequestedEntry, users: Identities) -> str | None:
     if entry.user_id:
-        return users.get(entry.user_id)
-    return users.get(normalize_wallet(entry.wallet_address or ""))
+        return entry.user_id if entry.user_id in users.wallet_of else None
+    return users.by_wallet.get(normalize_wallet(entry.wallet_address or ""))

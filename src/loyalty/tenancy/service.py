@@ -1,11 +1,11 @@
 """Use cases of tenancy: organizations, websites, API keys, and authentication."""
 
-import time
 import zoneinfo
 from collections.abc import Sequence
 
 from loyalty.db import ReadSession, WriteSession
 from loyalty.errors import FieldError, NotFound, Unauthenticated, ValidationFailed
+from loyalty.kit.cache import TTLCache
 from loyalty.tenancy import keys, repository
 from loyalty.tenancy.models import ApiKey, Organization, Website
 from loyalty.tenancy.principal import Principal
@@ -105,24 +105,9 @@ async def website_scope(
     return frozenset({website_id})
 
 
-class KeyCache:
-    """Caches authenticated keys per process for a few seconds: the lookup is on every
-    request. A revoked key stops working within ``ttl`` seconds."""
-
-    def __init__(self, ttl: float) -> None:
-        self.ttl = ttl
-        self._entries: dict[str, tuple[float, Principal]] = {}
-
-    def get(self, digest: str) -> Principal | None:
-        hit = self._entries.get(digest)
-        if hit is None or hit[0] < time.monotonic():
-            return None
-        return hit[1]
-
-    def put(self, digest: str, principal: Principal) -> None:
-        if len(self._entries) > 10_000:
-            self._entries.clear()
-        self._entries[digest] = (time.monotonic() + self.ttl, principal)
+# Authenticated keys, cached per process: the lookup is on every request. A revoked key
+# stops working within the cache's ttl.
+KeyCache = TTLCache[str, Principal]
 
 
 async def authenticate(session: ReadSession, api_key: str | None, cache: KeyCache) -> Principal:

@@ -2,11 +2,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, or_, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import ColumnElement, Select, bindparam, func, or_, select
 
-from loyalty.db import ReadSession, WriteSession
+from loyalty.db import ReadSession, WriteSession, dialect_insert
 from loyalty.kit.clock import now
 from loyalty.kit.ids import new_id
 from loyalty.users.models import User, UserMetadata
@@ -53,6 +51,35 @@ async def by_wallets(
     return result.scalars().all()
 
 
+async def ids_by_wallets(
+    session: ReadSession, website_id: str, wallets: Iterable[str]
+) -> dict[str, str]:
+    """User ids by wallet address, read as plain columns (this is on the ledger's hot path)."""
+    rows = await session.execute(
+        _IDS_BY_WALLETS, {"website_id": website_id, "wallets": sorted(set(wallets))}
+    )
+    return {wallet: user_id for user_id, wallet in rows.tuples() if wallet is not None}
+
+
+async def wallets_by_ids(
+    session: ReadSession, website_id: str, user_ids: Iterable[str]
+) -> dict[str, str | None]:
+    """Wallet address (or None) by user id, for the users of the website among these ids."""
+    rows = await session.execute(
+        _WALLETS_BY_IDS, {"website_id": website_id, "ids": sorted(set(user_ids))}
+    )
+    return dict(rows.tuples().all())
+
+
+_IDS_BY_WALLETS = select(User.id, User.wallet_address).where(
+    User.website_id == bindparam("website_id"),
+    User.wallet_address.in_(bindparam("wallets", expanding=True)),
+)
+_WALLETS_BY_IDS = select(User.id, User.wallet_address).where(
+    User.website_id == bindparam("website_id"), User.id.in_(bindparam("ids", expanding=True))
+)
+
+
 async def by_external_identifier(
     session: ReadSession, website_id: str, external_identifier: str
 ) -> User | None:
@@ -62,10 +89,6 @@ async def by_external_identifier(
         )
     )
     return result.scalar_one_or_none()
-
-
-def _insert(session: ReadSession) -> Any:
-    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
 
 
 async def insert_wallets(
@@ -87,7 +110,7 @@ async def insert_wallets(
     ]
     if not rows:
         return
-    statement = _insert(session)(User).on_conflict_do_nothing(
+    statement = dialect_insert(session)(User).on_conflict_do_nothing(
         index_elements=["website_id", "wallet_address"]
     )
     await session.execute(statement, rows)
@@ -114,7 +137,7 @@ async def insert_user(
         "created_at": moment,
         "updated_at": moment,
     }
-    await session.execute(_insert(session)(User).values(row).on_conflict_do_nothing())
+    await session.execute(dialect_insert(session)(User).values(row).on_conflict_do_nothing())
 
 
 async def metadata_for_update(session: WriteSession, user: User) -> UserMetadata:
@@ -130,7 +153,7 @@ async def metadata_for_update(session: WriteSession, user: User) -> UserMetadata
         "created_at": moment,
         "updated_at": moment,
     }
-    insert = _insert(session)(UserMetadata).values(row)
+    insert = dialect_insert(session)(UserMetadata).values(row)
     await session.execute(insert.on_conflict_do_nothing(index_elements=["user_id"]))
     query = select(UserMetadata).where(UserMetadata.user_id == user.id).with_for_update()
     result = await session.execute(query.execution_options(populate_existing=True))

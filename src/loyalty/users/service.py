@@ -26,22 +26,32 @@ async def users_for_wallets(
     website_id: str,
     wallets: Iterable[str],
 ) -> dict[str, User]:
-    """Users by normalised wallet address, created where none exists yet (as Snag does
-    when a ledger entry names a new wallet)."""
+    """Users by normalised wallet address, created where none exists yet."""
+    ids = await ids_for_wallets(session, organization_id, website_id, wallets)
+    users = {u.id: u for u in await repository.by_ids(session, website_id, ids.values())}
+    return {wallet: users[user_id] for wallet, user_id in ids.items()}
+
+
+async def ids_for_wallets(
+    session: WriteSession, organization_id: str, website_id: str, wallets: Iterable[str]
+) -> dict[str, str]:
+    """User ids by normalised wallet address, creating users for wallets nobody has yet
+    (as Snag does when a ledger entry names a new wallet)."""
     wanted = {normalize_wallet(w) for w in wallets}
-    found = {u.wallet_address: u for u in await repository.by_wallets(session, website_id, wanted)}
+    found = await repository.ids_by_wallets(session, website_id, wanted)
     missing = wanted - found.keys()
     if missing:
         await repository.insert_wallets(session, organization_id, website_id, missing)
-        for user in await repository.by_wallets(session, website_id, missing):
-            found[user.wallet_address] = user
-    return {w: u for w, u in found.items() if w is not None}
+        found |= await repository.ids_by_wallets(session, website_id, missing)
+    return found
 
 
-async def users_by_ids(
+async def wallets_by_ids(
     session: ReadSession, website_id: str, user_ids: Iterable[str]
-) -> dict[str, User]:
-    return {u.id: u for u in await repository.by_ids(session, website_id, set(user_ids))}
+) -> dict[str, str | None]:
+    """The website's users among these ids, with their wallet address (or None)."""
+    wanted = set(user_ids)
+    return await repository.wallets_by_ids(session, website_id, wanted) if wanted else {}
 
 
 async def save_metadata(

@@ -5,7 +5,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field, model_validator
 
 from loyalty.api.deps import PrincipalDep, ReadSessionDep, WriteSessionDep
@@ -98,7 +98,7 @@ class TransactionOut(BaseModel):
     },
 )
 async def create_transaction(
-    body: TransactionIn, principal: PrincipalDep, session: WriteSessionDep
+    body: TransactionIn, principal: PrincipalDep, session: WriteSessionDep, request: Request
 ) -> TransactionOut:
     """Credit or debit accounts: all entries are written, or none."""
     principal.check_organization(body.organizationId)
@@ -109,6 +109,7 @@ async def create_transaction(
         currency_id=body.loyaltyCurrencyId,
         website_id=body.websiteId,
         entries=[_requested(e) for e in body.entries],
+        cache=request.app.state.currency_cache,
     )
     currencies = result.currencies
     tx = result.posted.transaction
@@ -127,9 +128,7 @@ async def create_transaction(
                 direction=r["direction"],
                 status=r["status"],
                 userId=r["user_id"],
-                walletAddress=result.users[r["user_id"]].wallet_address
-                if r["user_id"] in result.users
-                else None,
+                walletAddress=result.wallets.get(r["user_id"]),
                 loyaltyAccountId=r["account_id"],
                 loyaltyCurrencyId=r["currency_id"],
                 idempotencyKey=r["idempotency_key"],
