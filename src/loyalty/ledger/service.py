@@ -53,6 +53,16 @@ class BalanceAboveMaximum(BusinessRefusal):
     code = "balance_above_maximum"
 
 
+@dataclass(frozen=True)
+class NewTransaction:
+    organization_id: str
+    website_id: str
+    description: str
+    type: str
+    lines: Sequence[Line]
+    rule_id: str | None = None
+
+
 async def post_transaction(
     session: WriteSession,
     *,
@@ -65,36 +75,64 @@ async def post_transaction(
     rule_id: str | None = None,
 ) -> Posted:
     """Write all the lines or none; raises before anything is committed."""
+    new = NewTransaction(organization_id, website_id, description, type, lines, rule_id)
+    return (await post_transactions(session, [new], currencies))[0]
+
+
+async def post_transactions(
+    session: WriteSession,
+    batch: Sequence[NewTransaction],
+    currencies: Mapping[str, CurrencyTerms],
+) -> list[Posted]:
+    """Write several transactions with set-based statements: every row or none. A refusal
+    of any of them (overdraft, used idempotency key) raises for the whole batch."""
+    if not batch:
+        return []
     moment = now()
-    accounts, opening = await _ensure_accounts(
-        session,
-        organization_id,
-        website_id,
-        {(ln.user_id, ln.currency_id) for ln in lines},
-        currencies,
-        moment,
-    )
-    posted = Posted(
-        {
-            "id": new_id(),
-            "organization_id": organization_id,
-            "website_id": website_id,
-            "description": description,
-            "type": type,
-            "rule_id": rule_id,
-            "created_at": moment,
-        }
-    )
-    posted.entries = opening + [
-        _entry_row(posted.transaction, accounts[(ln.user_id, ln.currency_id)], ln, moment)
-        for ln in lines
-    ]
-    await _insert_rows(session, posted)
-    await _apply_balances(session, posted.entries, currencies, moment)
-    for row in posted.entries:
+    pairs = {(ln.user_id, ln.currency_id) for new in batch for ln in new.lines}
+    accounts, opening = await _ensure_accounts(session, pairs, currencies, moment)
+    posted = [_posted(new, accounts, moment) for new in batch]
+    rows = opening + [row for p in posted for row in p.entries]
+    await _insert_rows(session, [p.transaction for p in posted], rows)
+    await _apply_balances(session, rows, currencies, moment)
+    for row in rows:
         if row["direction"] == "debit":
             await _consume_lots(session, row)
     return posted
+
+
+def _posted(
+    new: NewTransaction, accounts: Mapping[tuple[str, str], str], moment: datetime
+) -> Posted:
+    transaction = _transaction_row(
+        new.organization_id, new.website_id, new.type, new.description, moment, new.rule_id
+    )
+    return Posted(
+        transaction,
+        [
+            _entry_row(transaction, accounts[(ln.user_id, ln.currency_id)], ln, moment)
+            for ln in new.lines
+        ],
+    )
+
+
+def _transaction_row(
+    organization_id: str,
+    website_id: str,
+    type: str,
+    description: str,
+    moment: datetime,
+    rule_id: str | None = None,
+) -> dict[str, Any]:
+    return {
+        "id": new_id(),
+        "organization_id": organization_id,
+        "website_id": website_id,
+        "description": description,
+        "type": type,
+        "rule_id": rule_id,
+        "created_at": moment,
+    }
 
 
 def _entry_row(
@@ -145,17 +183,22 @@ _ADD_TO_BALANCE = (
 )
 
 
-async def _insert_rows(session: WriteSession, posted: Posted) -> None:
-    await _core(session).execute(_INSERT_TRANSACTION, [posted.transaction])
+async def _insert_rows(
+    session: WriteSession, transactions: list[dict[str, Any]], entries: list[dict[str, Any]]
+) -> None:
+    await _core(session).execute(_INSERT_TRANSACTION, transactions)
+    # Keys in one order, so two batches sharing keys wait on each other, never deadlock.
+    ordered = sorted(entries, key=lambda row: (row["website_id"], row["idempotency_key"]))
     try:
-        await _core(session).execute(_INSERT_ENTRY, posted.entries)
+        await _core(session).execute(_INSERT_ENTRY, ordered)
     except IntegrityError as exc:
         if "idempotency" not in str(exc.orig).lower():
             raise
-        keys = [row["idempotency_key"] for row in posted.entries]
         raise DuplicateIdempotencyKey(
             "An entry with this idempotencyKey already exists; nothing was written",
-            idempotencyKeys=keys,
+            idempotencyKeys=[
+                row["idempotency_key"] for row in entries if row["source"] != "opening"
+            ],
         ) from exc
 
 
@@ -177,8 +220,6 @@ def _core(session: WriteSession) -> _CoreRunner:
 
 async def _ensure_accounts(
     session: WriteSession,
-    organization_id: str,
-    website_id: str,
     pairs: set[tuple[str, str]],
     currencies: Mapping[str, CurrencyTerms],
     moment: datetime,
@@ -191,52 +232,61 @@ async def _ensure_accounts(
     if not missing:
         return found, []
     rows = [
-        {
-            "id": new_id(),
-            "organization_id": organization_id,
-            "website_id": website_id,
-            "user_id": user_id,
-            "currency_id": currency_id,
-            "created_at": moment,
-            "updated_at": moment,
-        }
-        for user_id, currency_id in missing
+        _account_row(user_id, currencies[currency_id], moment) for user_id, currency_id in missing
     ]
     statement = (
         dialect_insert(session)(Account)
         .on_conflict_do_nothing(index_elements=["user_id", "currency_id"])
         .returning(Account.id, Account.user_id, Account.currency_id)
     )
-    created = (await _core(session).execute(statement, rows)).all() if rows else []
-    opening_tx: dict[str, Any] = {
-        "id": new_id(),
-        "organization_id": organization_id,
-        "website_id": website_id,
-        "description": "Opening balance",
-        "type": "opening",
-        "rule_id": None,
-        "created_at": moment,
-    }
-    opening = [
-        _entry_row(
-            opening_tx,
-            account_id,
-            Line(
-                user_id,
-                currency_id,
-                "credit",
-                currencies[currency_id].default_value or 0,
-                f"opening:{account_id}",
-                source="opening",
-            ),
-            moment,
-        )
-        for account_id, user_id, currency_id in created
-        if (currencies[currency_id].default_value or 0) > 0
-    ]
-    if opening:
-        await _core(session).execute(_INSERT_TRANSACTION, [opening_tx])
+    created = (await _core(session).execute(statement, rows)).all()
+    opening = await _opening_entries(session, created, currencies, moment)
     return found | await _account_ids(session, set(missing)), opening
+
+
+def _account_row(user_id: str, currency: CurrencyTerms, moment: datetime) -> dict[str, Any]:
+    return {
+        "id": new_id(),
+        "organization_id": currency.organization_id,
+        "website_id": currency.website_id,
+        "user_id": user_id,
+        "currency_id": currency.id,
+        "created_at": moment,
+        "updated_at": moment,
+    }
+
+
+async def _opening_entries(
+    session: WriteSession,
+    created: Sequence[Any],
+    currencies: Mapping[str, CurrencyTerms],
+    moment: datetime,
+) -> list[dict[str, Any]]:
+    """The opening credits of new accounts, one opening transaction per website."""
+    opening: dict[str, dict[str, Any]] = {}
+    entries = []
+    for account_id, user_id, currency_id in created:
+        currency = currencies[currency_id]
+        if not currency.default_value:
+            continue
+        transaction = opening.setdefault(
+            currency.website_id,
+            _transaction_row(
+                currency.organization_id, currency.website_id, "opening", "Opening balance", moment
+            ),
+        )
+        line = Line(
+            user_id,
+            currency_id,
+            "credit",
+            currency.default_value,
+            f"opening:{account_id}",
+            source="opening",
+        )
+        entries.append(_entry_row(transaction, account_id, line, moment))
+    if opening:
+        await _core(session).execute(_INSERT_TRANSACTION, list(opening.values()))
+    return entries
 
 
 async def _account_ids(
@@ -468,15 +518,9 @@ async def _close_lot(session: WriteSession, lot: Entry, status: str) -> None:
     moment = now()
     amount = lot.remaining
     source = "expiry" if status == "expired" else "void"
-    transaction = {
-        "id": new_id(),
-        "organization_id": lot.organization_id,
-        "website_id": lot.website_id,
-        "type": source,
-        "rule_id": None,
-        "description": f"{source} of entry {lot.id}",
-        "created_at": moment,
-    }
+    transaction = _transaction_row(
+        lot.organization_id, lot.website_id, source, f"{source} of entry {lot.id}", moment
+    )
     await _core(session).execute(insert(Transaction), [transaction])
     row = _entry_row(
         transaction,

@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from loyalty.db import WriteSession
-from loyalty.errors import FieldError, ValidationFailed
+from loyalty.errors import FieldError, LoyaltyError, ValidationFailed
 from loyalty.kit.ids import new_id
 from loyalty.ledger import service
 from loyalty.ledger.amounts import to_units
@@ -48,37 +48,115 @@ class Identities:
     wallet_of: dict[str, str | None]
 
 
+@dataclass(frozen=True)
+class TransferRequest:
+    principal: Principal
+    description: str
+    currency_id: str | None
+    entries: Sequence[RequestedEntry]
+    website_id: str | None = None
+
+
+@dataclass
+class _Checked:
+    """A request whose currencies are resolved (errors found so far are kept)."""
+
+    request: TransferRequest
+    currencies: dict[str, CurrencyTerms]
+    website_id: str
+    errors: list[FieldError]
+
+
 async def create_transaction(
-    session: WriteSession,
-    principal: Principal,
-    *,
-    description: str,
-    currency_id: str | None,
-    entries: Sequence[RequestedEntry],
-    website_id: str | None = None,
-    cache: CurrencyCache | None = None,
+    session: WriteSession, request: TransferRequest, cache: CurrencyCache | None = None
 ) -> Result:
-    currencies, errors = await _currencies(
-        session, principal, currency_id, entries, website_id, cache
+    """One request: posted whole, or refused with its error."""
+    [outcome] = await create_transactions(session, [request], cache)
+    if isinstance(outcome, LoyaltyError):
+        raise outcome
+    return outcome
+
+
+async def create_transactions(
+    session: WriteSession, requests: Sequence[TransferRequest], cache: CurrencyCache | None = None
+) -> list[Result | LoyaltyError]:
+    """Resolve and check every request with set-based reads, then post those that pass in
+    one go. A request that fails its checks gets its error in its place; whether the rest
+    may be committed without it is the caller's decision (users created on first touch
+    for it are in the same transaction). A refusal while posting raises for all."""
+    checked = [await _check(session, r, cache) for r in requests]
+    identities = await _identities(session, [c for c in checked if isinstance(c, _Checked)])
+    outcomes = [c if isinstance(c, LoyaltyError) else _lines_of(c, identities) for c in checked]
+    valid = [o for o in outcomes if not isinstance(o, LoyaltyError)]
+    posted = iter(
+        await service.post_transactions(
+            session,
+            [
+                service.NewTransaction(
+                    c.request.principal.organization_id,
+                    c.website_id,
+                    c.request.description,
+                    "api_key",
+                    lines,
+                )
+                for c, lines in valid
+            ],
+            {i: t for c, _ in valid for i, t in c.currencies.items()},
+        )
     )
-    if not currencies:
-        raise ValidationFailed(errors)
-    website = _one_website(currencies, website_id)
-    organization_id = principal.organization_id
-    users = await _users(session, organization_id, website, entries)
-    lines, line_errors = _lines(entries, currency_id, currencies, users)
-    if errors or line_errors:
-        raise ValidationFailed(sorted(errors + line_errors, key=_entry_index))
-    posted = await service.post_transaction(
-        session,
-        organization_id=organization_id,
-        website_id=website,
-        description=description,
-        type="api_key",
-        lines=lines,
-        currencies=currencies,
+    return [
+        o
+        if isinstance(o, LoyaltyError)
+        else Result(next(posted), identities[o[0].website_id].wallet_of, o[0].currencies)
+        for o in outcomes
+    ]
+
+
+async def _check(
+    session: WriteSession, request: TransferRequest, cache: CurrencyCache | None
+) -> "_Checked | LoyaltyError":
+    try:
+        currencies, errors = await _currencies(
+            session,
+            request.principal,
+            request.currency_id,
+            request.entries,
+            request.website_id,
+            cache,
+        )
+        if not currencies:
+            raise ValidationFailed(errors)
+        return _Checked(request, currencies, _one_website(currencies, request.website_id), errors)
+    except LoyaltyError as exc:
+        return exc
+
+
+async def _identities(session: WriteSession, checked: Sequence[_Checked]) -> dict[str, Identities]:
+    """The users every request names, resolved once per website."""
+    by_website: dict[str, list[_Checked]] = {}
+    for c in checked:
+        by_website.setdefault(c.website_id, []).append(c)
+    return {
+        website_id: await _users(
+            session,
+            group[0].request.principal.organization_id,
+            website_id,
+            [e for c in group for e in c.request.entries],
+        )
+        for website_id, group in sorted(by_website.items())
+    }
+
+
+def _lines_of(
+    checked: _Checked, identities: dict[str, Identities]
+) -> "tuple[_Checked, list[service.Line]] | LoyaltyError":
+    request = checked.request
+    lines, line_errors = _lines(
+        request.entries, request.currency_id, checked.currencies, identities[checked.website_id]
     )
-    return Result(posted, users.wallet_of, currencies)
+    if checked.errors or line_errors:
+        return ValidationFailed(sorted(checked.errors + line_errors, key=_entry_index))
+    return checked, lines
 
 
 def _entry_index(error: FieldError) -> int:

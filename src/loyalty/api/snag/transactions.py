@@ -104,12 +104,14 @@ async def create_transaction(
     principal.check_organization(body.organizationId)
     result = await transfers.create_transaction(
         session,
-        principal,
-        description=body.description,
-        currency_id=body.loyaltyCurrencyId,
-        website_id=body.websiteId,
-        entries=[_requested(e) for e in body.entries],
-        cache=request.app.state.currency_cache,
+        transfers.TransferRequest(
+            principal,
+            description=body.description,
+            currency_id=body.loyaltyCurrencyId,
+            entries=[_requested(e) for e in body.entries],
+            website_id=body.websiteId,
+        ),
+        request.app.state.currency_cache,
     )
     currencies = result.currencies
     tx = result.posted.transaction
