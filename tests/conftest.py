@@ -55,8 +55,11 @@ async def database(settings: Settings) -> AsyncIterator[Database]:
 
 
 @pytest.fixture(scope="session")
-def app(settings: Settings, database: Database) -> FastAPI:
-    return create_app(settings, database=database)
+async def app(settings: Settings, database: Database) -> AsyncIterator[FastAPI]:
+    application = create_app(settings, database=database)
+    yield application
+    if getattr(application.state, "transfer_batcher", None) is not None:
+        await application.state.transfer_batcher.close()
 
 
 @pytest.fixture

@@ -32,6 +32,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         finally:
             if worker is not None:
                 worker.cancel()
+            if getattr(app.state, "transfer_batcher", None) is not None:
+                await app.state.transfer_batcher.close()
             if database is None:
                 await db.dispose()
 

@@ -6,6 +6,7 @@ from typing import Annotated
 from fastapi import Depends, Header, Request
 
 from loyalty.db import Database, ReadSession, WriteSession
+from loyalty.ledger.batching import TransferBatcher
 from loyalty.tenancy import keys
 from loyalty.tenancy import service as tenancy_service
 from loyalty.tenancy.principal import Principal
@@ -47,3 +48,15 @@ async def principal(
 
 
 PrincipalDep = Annotated[Principal, Depends(principal)]
+
+
+def transfer_batcher(request: Request) -> TransferBatcher:
+    """The process's ledger batcher, made on first use (it needs the running loop)."""
+    state = request.app.state
+    if getattr(state, "transfer_batcher", None) is None:
+        state.transfer_batcher = TransferBatcher(get_database(request), state.currency_cache)
+    batcher: TransferBatcher = state.transfer_batcher
+    return batcher
+
+
+TransferBatcherDep = Annotated[TransferBatcher, Depends(transfer_batcher)]

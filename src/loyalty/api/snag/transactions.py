@@ -5,10 +5,10 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field, model_validator
 
-from loyalty.api.deps import PrincipalDep, ReadSessionDep, WriteSessionDep
+from loyalty.api.deps import PrincipalDep, ReadSessionDep, TransferBatcherDep
 from loyalty.api.snag.common import (
     DEFAULT_PAGE,
     ERRORS,
@@ -98,20 +98,18 @@ class TransactionOut(BaseModel):
     },
 )
 async def create_transaction(
-    body: TransactionIn, principal: PrincipalDep, session: WriteSessionDep, request: Request
+    body: TransactionIn, principal: PrincipalDep, batcher: TransferBatcherDep
 ) -> TransactionOut:
     """Credit or debit accounts: all entries are written, or none."""
     principal.check_organization(body.organizationId)
-    result = await transfers.create_transaction(
-        session,
+    result = await batcher.submit(
         transfers.TransferRequest(
             principal,
             description=body.description,
             currency_id=body.loyaltyCurrencyId,
             entries=[_requested(e) for e in body.entries],
             website_id=body.websiteId,
-        ),
-        request.app.state.currency_cache,
+        )
     )
     currencies = result.currencies
     tx = result.posted.transaction
