@@ -50,7 +50,7 @@ async def principal(
 PrincipalDep = Annotated[Principal, Depends(principal)]
 
 
-def transfer_batcher(request: Request) -> TransferBatcher:
+async def transfer_batcher(request: Request) -> TransferBatcher:
     """The process's ledger batcher, made on first use (it needs the running loop)."""
     state = request.app.state
     if getattr(state, "transfer_batcher", None) is None:
