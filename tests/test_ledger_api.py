@@ -447,3 +447,17 @@ async def test_empty_query_values_mean_no_filter(client: AsyncClient, tenant: Te
         headers=tenant.headers,
     )
     assert response.status_code == 200 and len(response.json()["data"]) == 1
+
+
+async def test_account_user_carries_metadata(client: AsyncClient, tenant: Tenant) -> None:
+    currency = await create_currency(client, tenant)
+    await transact(client, tenant, currency, credit(wallet(1), 5))
+    saved = await client.post(
+        "/api/users/metadatas",
+        headers=tenant.headers,
+        json={"walletAddress": wallet(1), "displayName": "Ada", "twitterUser": "ada"},
+    )
+    assert saved.status_code == 200, saved.text
+    account = await balance(client, tenant, currency, wallet(1))
+    [meta] = account["user"]["userMetadata"]
+    assert (meta["displayName"], meta["twitterUser"]) == ("Ada", "ada")

@@ -80,6 +80,16 @@ _WALLETS_BY_IDS = select(User.id, User.wallet_address).where(
 )
 
 
+async def metadata_by_user(
+    session: ReadSession, user_ids: Iterable[str]
+) -> dict[str, UserMetadata]:
+    wanted = sorted(set(user_ids))
+    if not wanted:
+        return {}
+    rows = await session.execute(select(UserMetadata).where(UserMetadata.user_id.in_(wanted)))
+    return {m.user_id: m for m in rows.scalars()}
+
+
 async def by_external_identifier(
     session: ReadSession, website_id: str, external_identifier: str
 ) -> User | None:

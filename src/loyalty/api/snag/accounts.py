@@ -5,7 +5,6 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
-from sqlalchemy import select
 
 from loyalty.api.deps import PrincipalDep, ReadSessionDep
 from loyalty.api.snag.common import (
@@ -16,12 +15,14 @@ from loyalty.api.snag.common import (
     StartingAfter,
     WebsiteId,
 )
+from loyalty.api.snag.users import UserMetadataOut
 from loyalty.errors import NotFound
 from loyalty.kit.pagination import Page, split_page
 from loyalty.ledger import repository
 from loyalty.ledger.amounts import from_units
 from loyalty.ledger.models import Account
 from loyalty.tenancy import service as tenancy_service
+from loyalty.users import repository as users_repository
 from loyalty.users.identity import normalize_wallet
 from loyalty.users.models import User, UserMetadata
 
@@ -32,7 +33,7 @@ class AccountUser(BaseModel):
     id: str
     walletAddress: str | None
     externalIdentifier: str | None
-    userMetadata: list[dict[str, Any]]
+    userMetadata: list[UserMetadataOut]
     websiteUserAttributeValues: list[dict[str, Any]] = []
 
 
@@ -92,34 +93,15 @@ async def list_accounts(
     decimals = await repository.decimals_of(
         session, principal.organization_id, {a.currency_id for a, _ in page}
     )
-    metadata = await _metadata(session, [u.id for _, u in page])
+    metadata = await users_repository.metadata_by_user(session, [u.id for _, u in page])
     return Page[AccountOut](
         data=[_account(a, u, decimals.get(a.currency_id, 0), metadata.get(u.id)) for a, u in page],
         hasNextPage=more,
     )
 
 
-async def _metadata(session: ReadSessionDep, user_ids: list[str]) -> dict[str, UserMetadata]:
-    if not user_ids:
-        return {}
-    rows = await session.execute(select(UserMetadata).where(UserMetadata.user_id.in_(user_ids)))
-    return {m.user_id: m for m in rows.scalars()}
-
-
 def _account(a: Account, u: User, decimals: int, m: UserMetadata | None) -> AccountOut:
-    meta = (
-        []
-        if m is None
-        else [
-            {
-                "displayName": m.display_name,
-                "logoUrl": m.logo_url,
-                "twitterUser": m.twitter_user,
-                "discordUser": m.discord_user,
-                "walletGroupIdentifier": None,
-            }
-        ]
-    )
+    meta = [] if m is None else [UserMetadataOut.of(m)]
     return AccountOut(
         id=a.id,
         loyaltyCurrencyId=a.currency_id,
