@@ -54,7 +54,13 @@ async def transfer_batcher(request: Request) -> TransferBatcher:
     """The process's ledger batcher, made on first use (it needs the running loop)."""
     state = request.app.state
     if getattr(state, "transfer_batcher", None) is None:
-        state.transfer_batcher = TransferBatcher(get_database(request), state.currency_cache)
+        settings = state.settings
+        state.transfer_batcher = TransferBatcher(
+            get_database(request),
+            state.currency_cache,
+            max_batch=settings.ledger_batch_size,
+            runners=settings.ledger_batch_runners,
+        )
     batcher: TransferBatcher = state.transfer_batcher
     return batcher
 
