@@ -1,6 +1,7 @@
 """The application factory."""
 
 import asyncio
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -24,6 +25,11 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         db = database or Database.connect(settings.database_url, settings)
         app.state.database = db
+        # Everything loaded so far (modules, routes, models) lives as long as the process:
+        # keep it out of the collector's sight, so a full collection no longer walks it
+        # and stalls every request in flight.
+        gc.collect()
+        gc.freeze()
         worker = None
         if settings.embedded_worker:
             worker = asyncio.create_task(run_forever(db, settings.worker_interval))

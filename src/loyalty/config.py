@@ -24,7 +24,7 @@ class Settings(BaseSettings):
     # Seconds a currency is cached in each process; a change of its bounds takes this long.
     currency_cache_seconds: float = 10.0
     # Group commit of ledger writes: concurrent transactions per process, requests per batch.
-    ledger_batch_runners: int = Field(4, ge=1)
+    ledger_batch_runners: int = Field(2, ge=1)
     ledger_batch_size: int = Field(64, ge=1)
     log_level: str = "info"
 

@@ -45,7 +45,7 @@ class TransferBatcher:
         cache: CurrencyCache | None = None,
         *,
         max_batch: int = 64,
-        runners: int = 4,
+        runners: int = 2,
     ) -> None:
         self.database = database
         self.cache = cache
