@@ -133,3 +133,10 @@ async def test_list_limit_is_checked(client: AsyncClient, tenant: Tenant) -> Non
 async def test_website_answer_has_snag_counters(client: AsyncClient, tenant: Tenant) -> None:
     response = await client.get("/api/websites", headers=tenant.headers)
     assert response.json()["data"][0]["_count"] == {"mintingContractAssets": 0}
+
+
+async def test_openapi_documents_400_for_validation(client: AsyncClient) -> None:
+    schema = (await client.get("/openapi.json")).json()
+    operation = schema["paths"]["/api/loyalty/transactions"]["post"]
+    assert "400" in operation["responses"]
+    assert operation["responses"].get("422", {}).get("description") != "Validation Error"

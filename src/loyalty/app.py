@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from loyalty import __version__
-from loyalty.api import errors
+from loyalty.api import errors, openapi
 from loyalty.api.query import DropEmptyQueryValues
 from loyalty.api.snag import router as snag_router
 from loyalty.config import Settings, get_settings
@@ -58,6 +58,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     errors.install(app)
     app.add_middleware(DropEmptyQueryValues)
     app.include_router(snag_router)
+    openapi.install(app)
 
     @app.get("/health", tags=["health"])
     async def health() -> dict[str, str]:
