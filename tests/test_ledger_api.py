@@ -6,6 +6,7 @@ from typing import Any
 from httpx import AsyncClient
 
 from loyalty.db import Database
+from loyalty.worker.runner import run_once
 from tests.support import Tenant, create_currency, create_tenant, credit, debit, transact, wallet
 
 
@@ -189,8 +190,6 @@ async def test_pending_entries_approve_later(
     database: Database,
     clock: Any,
 ) -> None:
-    from loyalty.worker.runner import run_once
-
     currency = await create_currency(client, tenant)
     later = clock.now + timedelta(days=1)
     tx = await transact(
@@ -219,8 +218,6 @@ async def test_debits_take_soonest_expiring_lots_and_expiry_is_an_entry(
     database: Database,
     clock: Any,
 ) -> None:
-    from loyalty.worker.runner import run_once
-
     currency = await create_currency(client, tenant)
     soon, late = clock.now + timedelta(days=1), clock.now + timedelta(days=10)
     await transact(
