@@ -371,6 +371,19 @@ async def test_rank_is_null_without_points(client: AsyncClient, tenant: Tenant) 
     assert r.json() == {"rank": None}
 
 
+async def test_rank_of_a_user_without_an_account(client: AsyncClient, tenant: Tenant) -> None:
+    points = await create_currency(client, tenant)
+    gems = await create_currency(client, tenant, name="Gems", symbol="GEM")
+    tx = await transact(client, tenant, points, credit(wallet(1), 5))
+    user_id = tx["entries"][0]["userId"]
+    r = await client.get(
+        f"/api/loyalty/accounts/{user_id}/rank",
+        headers=tenant.headers,
+        params={"loyaltyCurrencyId": gems},
+    )
+    assert (r.status_code, r.json()) == (200, {"rank": None})
+
+
 async def test_currency_bounds(client: AsyncClient, tenant: Tenant) -> None:
     currency = await create_currency(
         client, tenant, defaultValue=10, minimumValue=2, maximumValue=50

@@ -146,6 +146,11 @@ async def account_for_rank(
     return (await session.execute(query)).scalars().first()
 
 
+async def user_in_scope(session: ReadSession, scope: Scope, user_id: str) -> bool:
+    found = await session.execute(scope.apply(select(User.id), User).where(User.id == user_id))
+    return found.first() is not None
+
+
 async def rank(session: ReadSession, account: Account) -> int | None:
     """1 + the number of accounts of the currency with more; ties share a rank."""
     if account.approved <= 0:

@@ -139,12 +139,15 @@ async def account_rank(
     website_id: WebsiteId = None,
 ) -> RankOut:
     """The rank of an account (by account id or user id) by approved amount in the
-    currency: 1 is the highest; ties share a rank; `null` when the balance is zero."""
+    currency: 1 is the highest; ties share a rank; `null` when the balance is zero or the
+    user has no account in the currency yet."""
     scope = repository.Scope(
         principal.organization_id,
         await tenancy_service.website_scope(session, principal, website_id, organization_id),
     )
     account = await repository.account_for_rank(session, scope, id, currency_id)
-    if account is None:
-        raise NotFound("Loyalty account not found", code="account_not_found")
-    return RankOut(rank=await repository.rank(session, account))
+    if account is not None:
+        return RankOut(rank=await repository.rank(session, account))
+    if await repository.user_in_scope(session, scope, id):
+        return RankOut(rank=None)  # a member with no balance in this currency yet
+    raise NotFound("Loyalty account not found", code="account_not_found")
