@@ -3,13 +3,25 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from loyalty.db import Base
 from loyalty.kit.clock import now
 from loyalty.kit.ids import new_id
 from loyalty.kit.types import JSONColumn, UTCDateTime
+
+PENDING = "status = 'pending'"
+EXPIRING = "status = 'approved' AND direction = 'credit' AND expires_at IS NOT NULL"
 
 
 class Currency(Base):
@@ -84,8 +96,19 @@ class Entry(Base):
         Index("ix_entries_account_id_id", "account_id", "id"),
         Index("ix_entries_user_id_id", "user_id", "id"),
         Index("ix_entries_transaction_id", "transaction_id"),
-        Index("ix_entries_status_approves_at", "status", "approves_at"),
-        Index("ix_entries_status_expires_at", "status", "expires_at"),
+        # Partial: only the rows the worker looks for, so most entries add nothing to them.
+        Index(
+            "ix_entries_pending_approves_at",
+            "approves_at",
+            postgresql_where=text(PENDING),
+            sqlite_where=text(PENDING),
+        ),
+        Index(
+            "ix_entries_expiring_lots",
+            "expires_at",
+            postgresql_where=text(EXPIRING),
+            sqlite_where=text(EXPIRING),
+        ),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
