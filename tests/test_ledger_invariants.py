@@ -14,9 +14,10 @@ from loyalty.config import Settings
 from loyalty.db import Database, WriteSession
 from loyalty.errors import BusinessRefusal
 from loyalty.kit.clock import set_clock
-from loyalty.ledger import service
+from loyalty.ledger import service, settlement
 from loyalty.ledger.currencies import CurrencyTerms
 from loyalty.ledger.models import Account, Currency, Entry
+from loyalty.ledger.rows import Line
 from loyalty.tenancy import service as tenancy
 from loyalty.users import service as users
 
@@ -61,7 +62,7 @@ async def setup(url: str) -> World:
 async def apply(world: World, session: WriteSession, op: Op, n: int) -> None:
     kind, value = op
     if kind.startswith("credit") or kind == "debit":
-        line = service.Line(
+        line = Line(
             world.user_id,
             world.currency.id,
             "debit" if kind == "debit" else "credit",
@@ -84,8 +85,8 @@ async def apply(world: World, session: WriteSession, op: Op, n: int) -> None:
         return
     if kind == "tick":
         world.now += timedelta(hours=value % 8)
-        await service.approve_due(session, world.now, 100)
-        await service.expire_due(session, world.now, 100)
+        await settlement.approve_due(session, world.now, 100)
+        await settlement.expire_due(session, world.now, 100)
         return
     entries = (
         (
@@ -102,11 +103,11 @@ async def apply(world: World, session: WriteSession, op: Op, n: int) -> None:
         return
     entry_id = entries[value % len(entries)]
     if kind == "approve":
-        await service.approve_entry(session, entry_id)
+        await settlement.approve_entry(session, entry_id)
     elif kind == "decline":
-        await service.decline_entry(session, entry_id)
+        await settlement.decline_entry(session, entry_id)
     else:
-        await service.void_entry(session, world.website_id, entry_id)
+        await settlement.void_entry(session, world.website_id, entry_id)
 
 
 async def check(session: WriteSession, user_id: str) -> None:

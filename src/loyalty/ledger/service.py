@@ -16,27 +16,20 @@ from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from loyalty.db import WriteSession, dialect_insert
-from loyalty.errors import BusinessRefusal, Conflict, InsufficientPoints, NotFound
+from loyalty.errors import BusinessRefusal, Conflict, InsufficientPoints
 from loyalty.kit.clock import now
 from loyalty.kit.ids import new_id
-from loyalty.ledger.balances import Delta, Direction, allocate, initial_status, sum_deltas
+from loyalty.ledger.balances import Delta, allocate, sum_deltas
 from loyalty.ledger.currencies import CurrencyTerms
-from loyalty.ledger.models import Account, Allocation, Entry, Transaction
-
-
-@dataclass(frozen=True)
-class Line:
-    """One entry to write. ``amount`` is in the currency's smallest unit and positive."""
-
-    user_id: str
-    currency_id: str
-    direction: Direction
-    amount: int
-    idempotency_key: str
-    approves_at: datetime | None = None
-    expires_at: datetime | None = None
-    source: str = "api"
-    metadata: dict[str, Any] | None = None
+from loyalty.ledger.models import Account, Allocation, Entry
+from loyalty.ledger.rows import (
+    INSERT_ENTRY,
+    INSERT_TRANSACTION,
+    Line,
+    core,
+    entry_row,
+    transaction_row,
+)
 
 
 @dataclass
@@ -104,67 +97,18 @@ async def post_transactions(
 def _posted(
     new: NewTransaction, accounts: Mapping[tuple[str, str], str], moment: datetime
 ) -> Posted:
-    transaction = _transaction_row(
+    transaction = transaction_row(
         new.organization_id, new.website_id, new.type, new.description, moment, new.rule_id
     )
     return Posted(
         transaction,
         [
-            _entry_row(transaction, accounts[(ln.user_id, ln.currency_id)], ln, moment)
+            entry_row(transaction, accounts[(ln.user_id, ln.currency_id)], ln, moment)
             for ln in new.lines
         ],
     )
 
 
-def _transaction_row(
-    organization_id: str,
-    website_id: str,
-    type: str,
-    description: str,
-    moment: datetime,
-    rule_id: str | None = None,
-) -> dict[str, Any]:
-    return {
-        "id": new_id(),
-        "organization_id": organization_id,
-        "website_id": website_id,
-        "description": description,
-        "type": type,
-        "rule_id": rule_id,
-        "created_at": moment,
-    }
-
-
-def _entry_row(
-    transaction: dict[str, Any], account_id: str, line: Line, moment: datetime
-) -> dict[str, Any]:
-    status = initial_status(line.direction, line.approves_at, moment)
-    return {
-        "id": new_id(),
-        "organization_id": transaction["organization_id"],
-        "website_id": transaction["website_id"],
-        "transaction_id": transaction["id"],
-        "account_id": account_id,
-        "user_id": line.user_id,
-        "currency_id": line.currency_id,
-        "direction": line.direction,
-        "amount": line.amount,
-        "remaining": line.amount if line.direction == "credit" else 0,
-        "status": status,
-        "source": line.source,
-        "idempotency_key": line.idempotency_key,
-        "lot_id": None,
-        "approves_at": line.approves_at,
-        "expires_at": line.expires_at,
-        "metadata": line.metadata,
-        "created_at": moment,
-        "updated_at": moment,
-    }
-
-
-# Statements of the hot path, built once; values travel as bind parameters.
-_INSERT_TRANSACTION = insert(Transaction)
-_INSERT_ENTRY = insert(Entry)
 _ACCOUNT_IDS = select(Account.id, Account.user_id, Account.currency_id).where(
     Account.user_id.in_(bindparam("users", expanding=True)),
     Account.currency_id.in_(bindparam("currencies", expanding=True)),
@@ -186,11 +130,11 @@ _ADD_TO_BALANCE = (
 async def _insert_rows(
     session: WriteSession, transactions: list[dict[str, Any]], entries: list[dict[str, Any]]
 ) -> None:
-    await _core(session).execute(_INSERT_TRANSACTION, transactions)
+    await core(session).execute(INSERT_TRANSACTION, transactions)
     # Keys in one order, so two batches sharing keys wait on each other, never deadlock.
     ordered = sorted(entries, key=lambda row: (row["website_id"], row["idempotency_key"]))
     try:
-        await _core(session).execute(_INSERT_ENTRY, ordered)
+        await core(session).execute(INSERT_ENTRY, ordered)
     except IntegrityError as exc:
         if "idempotency" not in str(exc.orig).lower():
             raise
@@ -200,22 +144,6 @@ async def _insert_rows(
                 row["idempotency_key"] for row in entries if row["source"] != "opening"
             ],
         ) from exc
-
-
-class _CoreRunner:
-    """Runs Core statements on the session's connection and transaction, skipping the
-    ORM's unit-of-work bookkeeping that plain inserts and updates do not need."""
-
-    def __init__(self, session: WriteSession) -> None:
-        self.session = session
-
-    async def execute(self, statement: Any, params: Any = None) -> Any:
-        connection = await self.session.connection()
-        return await connection.execute(statement, params)
-
-
-def _core(session: WriteSession) -> _CoreRunner:
-    return _CoreRunner(session)
 
 
 async def _ensure_accounts(
@@ -239,7 +167,7 @@ async def _ensure_accounts(
         .on_conflict_do_nothing(index_elements=["user_id", "currency_id"])
         .returning(Account.id, Account.user_id, Account.currency_id)
     )
-    created = (await _core(session).execute(statement, rows)).all()
+    created = (await core(session).execute(statement, rows)).all()
     opening = await _opening_entries(session, created, currencies, moment)
     return found | await _account_ids(session, set(missing)), opening
 
@@ -271,7 +199,7 @@ async def _opening_entries(
             continue
         transaction = opening.setdefault(
             currency.website_id,
-            _transaction_row(
+            transaction_row(
                 currency.organization_id, currency.website_id, "opening", "Opening balance", moment
             ),
         )
@@ -283,9 +211,9 @@ async def _opening_entries(
             f"opening:{account_id}",
             source="opening",
         )
-        entries.append(_entry_row(transaction, account_id, line, moment))
+        entries.append(entry_row(transaction, account_id, line, moment))
     if opening:
-        await _core(session).execute(_INSERT_TRANSACTION, list(opening.values()))
+        await core(session).execute(INSERT_TRANSACTION, list(opening.values()))
     return entries
 
 
@@ -294,7 +222,7 @@ async def _account_ids(
 ) -> dict[tuple[str, str], str]:
     if not pairs:
         return {}
-    result = await _core(session).execute(
+    result = await core(session).execute(
         _ACCOUNT_IDS,
         {"users": sorted({u for u, _ in pairs}), "currencies": sorted({c for _, c in pairs})},
     )
@@ -333,7 +261,7 @@ def _needs_guard(delta: Delta, currency: CurrencyTerms) -> bool:
 
 async def _add_batch(session: WriteSession, batch: list[dict[str, Any]]) -> None:
     if batch:
-        await _core(session).execute(
+        await core(session).execute(
             _ADD_TO_BALANCE, [{k: v for k, v in p.items() if k != "debited"} for p in batch]
         )
 
@@ -362,13 +290,13 @@ async def _apply_delta(
         lock_version=Account.lock_version + 1,
         updated_at=moment,
     ).returning(Account.id)
-    if (await _core(session).execute(statement)).first() is None:
+    if (await core(session).execute(statement)).first() is None:
         await _refuse(session, account_id, delta, floor)
 
 
 async def _refuse(session: WriteSession, account_id: str, delta: Delta, floor: int) -> None:
     approved = (
-        await _core(session).execute(select(Account.approved).where(Account.id == account_id))
+        await core(session).execute(select(Account.approved).where(Account.id == account_id))
     ).scalar_one()
     if delta.debited and approved + delta.approved < floor:
         raise InsufficientPoints(
@@ -385,7 +313,7 @@ async def _consume_lots(session: WriteSession, debit: dict[str, Any]) -> None:
     left = debit["amount"]
     while left > 0:
         lots = (
-            await _core(session).execute(
+            await core(session).execute(
                 select(Entry.id, Entry.remaining)
                 .where(
                     Entry.account_id == debit["account_id"],
@@ -401,10 +329,10 @@ async def _consume_lots(session: WriteSession, debit: dict[str, Any]) -> None:
         if not taken:
             raise RuntimeError(f"account {debit['account_id']} has fewer lots than its balance")
         for lot_id, amount in taken:
-            await _core(session).execute(
+            await core(session).execute(
                 update(Entry).where(Entry.id == lot_id).values(remaining=Entry.remaining - amount)
             )
-        await _core(session).execute(
+        await core(session).execute(
             insert(Allocation),
             [
                 {
@@ -417,169 +345,3 @@ async def _consume_lots(session: WriteSession, debit: dict[str, Any]) -> None:
             ],
         )
         left -= sum(amount for _, amount in taken)
-
-
-# --- state changes of existing entries -------------------------------------------------
-
-
-async def approve_entry(session: WriteSession, entry_id: str) -> bool:
-    """Pending credit -> approved. False when it was not pending (already handled)."""
-    return await _settle_pending(session, entry_id, "approved")
-
-
-async def decline_entry(session: WriteSession, entry_id: str) -> bool:
-    """Pending credit -> declined: it never counts."""
-    return await _settle_pending(session, entry_id, "declined")
-
-
-async def _settle_pending(session: WriteSession, entry_id: str, status: str) -> bool:
-    moment = now()
-    values: dict[str, Any] = {"status": status, "updated_at": moment}
-    if status == "declined":
-        values["remaining"] = 0
-    row = (
-        await _core(session).execute(
-            update(Entry)
-            .where(Entry.id == entry_id, Entry.status == "pending")
-            .values(**values)
-            .returning(Entry.account_id, Entry.amount)
-        )
-    ).first()
-    if row is None:
-        return False
-    account_id, amount = row
-    approved = amount if status == "approved" else 0
-    await _core(session).execute(
-        update(Account)
-        .where(Account.id == account_id)
-        .values(
-            pending=Account.pending - amount,
-            approved=Account.approved + approved,
-            lifetime_earned=Account.lifetime_earned + approved,
-            lock_version=Account.lock_version + 1,
-            updated_at=moment,
-        )
-    )
-    return True
-
-
-async def void_entry(session: WriteSession, website_id: str, entry_id: str) -> dict[str, Any]:
-    """Void a credit: a pending one is declined; an approved one loses what is left of
-    it, through a ``void`` debit entry. What was already spent stays spent."""
-    entry = await _entry(session, website_id, entry_id)
-    if entry.direction != "credit":
-        raise BusinessRefusal("Only credit entries can be voided", code="not_voidable")
-    # A pending entry is settled the way approval settles it (entry row, then account),
-    # so the two can never wait on each other.
-    if entry.status == "pending" and await decline_entry(session, entry.id):
-        return {"status": "declined", "amount": entry.amount}
-    entry = await _locked_lot(session, website_id, entry_id)
-    if entry.status != "approved" or entry.remaining <= 0:
-        raise BusinessRefusal("Nothing of this entry is left to void", code="nothing_to_void")
-    await _close_lot(session, entry, "void")
-    return {"status": "void", "amount": entry.remaining}
-
-
-async def expire_lot(session: WriteSession, website_id: str, entry_id: str) -> int:
-    """Expire what is left of a due lot through an ``expiry`` debit; returns the amount."""
-    entry = await _locked_lot(session, website_id, entry_id)
-    due = entry.expires_at is not None and entry.expires_at <= now()
-    if entry.status != "approved" or entry.remaining <= 0 or not due:
-        return 0
-    await _close_lot(session, entry, "expired")
-    return entry.remaining
-
-
-async def _entry(session: WriteSession, website_id: str, entry_id: str) -> Entry:
-    entry = (
-        await session.execute(
-            select(Entry)
-            .where(Entry.id == entry_id, Entry.website_id == website_id)
-            .execution_options(populate_existing=True)
-        )
-    ).scalar_one_or_none()
-    if entry is None:
-        raise NotFound("Transaction entry not found", code="entry_not_found")
-    return entry
-
-
-async def _locked_lot(session: WriteSession, website_id: str, entry_id: str) -> Entry:
-    """The entry, read again after locking its account (the order every lot change uses)."""
-    entry = await _entry(session, website_id, entry_id)
-    await _core(session).execute(
-        update(Account)
-        .where(Account.id == entry.account_id)
-        .values(lock_version=Account.lock_version + 1)
-    )
-    return await _entry(session, website_id, entry_id)
-
-
-async def _close_lot(session: WriteSession, lot: Entry, status: str) -> None:
-    moment = now()
-    amount = lot.remaining
-    source = "expiry" if status == "expired" else "void"
-    transaction = _transaction_row(
-        lot.organization_id, lot.website_id, source, f"{source} of entry {lot.id}", moment
-    )
-    await _core(session).execute(insert(Transaction), [transaction])
-    row = _entry_row(
-        transaction,
-        lot.account_id,
-        Line(lot.user_id, lot.currency_id, "debit", amount, f"{source}:{lot.id}", source=source),
-        moment,
-    )
-    row["lot_id"] = lot.id
-    await _core(session).execute(insert(Entry), [row])
-    await _core(session).execute(
-        update(Entry)
-        .where(Entry.id == lot.id)
-        .values(remaining=0, status=status, updated_at=moment)
-    )
-    changes: dict[str, Any] = {"approved": Account.approved - amount}
-    if status == "expired":
-        changes["expired"] = Account.expired + amount
-    else:
-        changes["lifetime_earned"] = Account.lifetime_earned - amount
-    await _core(session).execute(
-        update(Account).where(Account.id == lot.account_id).values(**changes, updated_at=moment)
-    )
-
-
-# --- due work, run by the worker ---------------------------------------------------------
-
-
-async def approve_due(session: WriteSession, at: datetime, limit: int) -> int:
-    """Approve up to ``limit`` pending entries whose ``approvesAt`` has come."""
-    ids = (
-        (
-            await _core(session).execute(
-                select(Entry.id)
-                .where(Entry.status == "pending", Entry.approves_at <= at)
-                .order_by(Entry.approves_at)
-                .limit(limit)
-                .with_for_update(skip_locked=True)
-            )
-        )
-        .scalars()
-        .all()
-    )
-    return sum([await approve_entry(session, entry_id) for entry_id in ids])
-
-
-async def expire_due(session: WriteSession, at: datetime, limit: int) -> int:
-    """Expire up to ``limit`` lots whose ``expiresAt`` has passed."""
-    rows = (
-        await _core(session).execute(
-            select(Entry.id, Entry.website_id)
-            .where(
-                Entry.status == "approved",
-                Entry.direction == "credit",
-                Entry.remaining > 0,
-                Entry.expires_at <= at,
-            )
-            .order_by(Entry.expires_at)
-            .limit(limit)
-        )
-    ).all()
-    expired = [await expire_lot(session, website_id, entry_id) for entry_id, website_id in rows]
-    return sum(1 for amount in expired if amount > 0)

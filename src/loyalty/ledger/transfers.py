@@ -14,6 +14,7 @@ from loyalty.ledger import service
 from loyalty.ledger.amounts import to_units
 from loyalty.ledger.balances import Direction
 from loyalty.ledger.currencies import CurrencyCache, CurrencyTerms, currency_terms
+from loyalty.ledger.rows import Line
 from loyalty.tenancy.principal import Principal
 from loyalty.users import service as users_service
 from loyalty.users.identity import normalize_wallet
@@ -149,7 +150,7 @@ async def _identities(session: WriteSession, checked: Sequence[_Checked]) -> dic
 
 def _lines_of(
     checked: _Checked, identities: dict[str, Identities]
-) -> "tuple[_Checked, list[service.Line]] | LoyaltyError":
+) -> "tuple[_Checked, list[Line]] | LoyaltyError":
     request = checked.request
     lines, line_errors = _lines(
         request.entries, request.currency_id, checked.currencies, identities[checked.website_id]
@@ -235,10 +236,10 @@ def _lines(
     default_currency: str | None,
     currencies: dict[str, CurrencyTerms],
     users: Identities,
-) -> tuple[list[service.Line], list[FieldError]]:
+) -> tuple[list[Line], list[FieldError]]:
     """The ledger lines of the entries whose currency is known, and every error found."""
     errors: list[FieldError] = []
-    lines: list[service.Line] = []
+    lines: list[Line] = []
     seen_keys: set[str] = set()
     for i, entry in enumerate(entries):
         currency = currencies.get(_currency_of(entry, default_currency) or "")
@@ -257,7 +258,7 @@ def _line(
     currency: CurrencyTerms,
     users: Identities,
     seen_keys: set[str],
-) -> tuple[list[FieldError], service.Line | None]:
+) -> tuple[list[FieldError], Line | None]:
     at = f"entries[{i}]"
     errors: list[FieldError] = []
     user = _user_of(entry, users)
@@ -286,7 +287,7 @@ def _line(
         ]
     if errors or user is None:
         return errors, None
-    return [], service.Line(
+    return [], Line(
         user,
         currency.id,
         entry.direction,

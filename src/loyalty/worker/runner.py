@@ -5,7 +5,7 @@ import logging
 
 from loyalty.db import Database
 from loyalty.kit.clock import now
-from loyalty.ledger import service as ledger_service
+from loyalty.ledger import settlement
 
 log = logging.getLogger(__name__)
 
@@ -16,8 +16,8 @@ async def run_once(database: Database) -> dict[str, int]:
     """Work until nothing is due; returns how many entries were approved and expired."""
     done = {"approved": 0, "expired": 0}
     for name, step in (
-        ("approved", ledger_service.approve_due),
-        ("expired", ledger_service.expire_due),
+        ("approved", settlement.approve_due),
+        ("expired", settlement.expire_due),
     ):
         while True:
             async with database.writing() as session:
