@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from loyalty import __version__
 from loyalty.api import errors, openapi
 from loyalty.api.query import DropEmptyQueryValues
-from loyalty.api.snag import router as snag_router
+from loyalty.api.snag import ROUTERS as SNAG_ROUTERS
 from loyalty.config import Settings, get_settings
 from loyalty.db import Database
 from loyalty.ledger.currencies import CurrencyCache
@@ -57,7 +57,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.state.currency_cache = CurrencyCache(settings.currency_cache_seconds)
     errors.install(app)
     app.add_middleware(DropEmptyQueryValues)
-    app.include_router(snag_router)
+    for router in SNAG_ROUTERS:
+        app.include_router(router)
     openapi.install(app)
 
     @app.get("/health", tags=["health"])
