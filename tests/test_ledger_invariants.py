@@ -55,8 +55,8 @@ async def setup(url: str) -> World:
         site = await tenancy.create_website(session, org.id, "prop")
         currency = Currency(organization_id=org.id, website_id=site.id, name="P", symbol="P")
         session.add(currency)
-        user = (await users.users_for_wallets(session, org.id, site.id, ["0xprop"]))["0xprop"]
-    return World(database, site.id, org.id, user.id, currency, datetime(2030, 1, 1, tzinfo=UTC))
+        user_id = (await users.ids_for_wallets(session, org.id, site.id, ["0xprop"]))["0xprop"]
+    return World(database, site.id, org.id, user_id, currency, datetime(2030, 1, 1, tzinfo=UTC))
 
 
 async def apply(world: World, session: WriteSession, op: Op, n: int) -> None:

@@ -292,7 +292,7 @@ async def test_user_list_answers_snag_users(
     client: AsyncClient, tenant: Tenant, database: Database
 ) -> None:
     async with database.writing() as session:
-        bare = await users_service.users_for_wallets(
+        bare = await users_service.ids_for_wallets(
             session, tenant.organization_id, tenant.website_id, [OTHER_WALLET]
         )
     profiled = await saved(client, tenant, walletAddress=WALLET, displayName="Ada")
@@ -305,7 +305,7 @@ async def test_user_list_answers_snag_users(
     assert user["websiteId"] == tenant.website_id
     assert user["userMetadata"][0]["displayName"] == "Ada"
     assert user["userMetadata"][0]["createdAt"]
-    assert by_id[bare[OTHER_WALLET.lower()].id]["userMetadata"] == []
+    assert by_id[bare[OTHER_WALLET.lower()]]["userMetadata"] == []
 
 
 async def test_user_list_pages(client: AsyncClient, tenant: Tenant) -> None:

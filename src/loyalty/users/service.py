@@ -20,18 +20,6 @@ EXTERNAL_IDENTIFIER = "externalIdentifier"
 IDENTITY_LIMITS = {"walletAddress": 128, EXTERNAL_IDENTIFIER: 255}
 
 
-async def users_for_wallets(
-    session: WriteSession,
-    organization_id: str,
-    website_id: str,
-    wallets: Iterable[str],
-) -> dict[str, User]:
-    """Users by normalised wallet address, created where none exists yet."""
-    ids = await ids_for_wallets(session, organization_id, website_id, wallets)
-    users = {u.id: u for u in await repository.by_ids(session, website_id, ids.values())}
-    return {wallet: users[user_id] for wallet, user_id in ids.items()}
-
-
 async def ids_for_wallets(
     session: WriteSession, organization_id: str, website_id: str, wallets: Iterable[str]
 ) -> dict[str, str]:

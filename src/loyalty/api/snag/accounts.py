@@ -8,20 +8,19 @@ from pydantic import BaseModel
 
 from loyalty.api.deps import PrincipalDep, ReadSessionDep
 from loyalty.api.snag.common import (
-    DEFAULT_PAGE,
     ERRORS,
     Limit,
     OrganizationId,
     StartingAfter,
     WebsiteId,
+    ledger_scope,
 )
 from loyalty.api.snag.users import UserMetadataOut
 from loyalty.errors import NotFound
-from loyalty.kit.pagination import Page, split_page
+from loyalty.kit.pagination import DEFAULT_LIMIT, Page, split_page
 from loyalty.ledger import repository
 from loyalty.ledger.amounts import from_units
 from loyalty.ledger.models import Account
-from loyalty.tenancy import service as tenancy_service
 from loyalty.users import repository as users_repository
 from loyalty.users.identity import normalize_wallet
 from loyalty.users.models import User, UserMetadata
@@ -65,15 +64,12 @@ async def list_accounts(
     wallet_address: Annotated[list[str] | None, Query(alias="walletAddress")] = None,
     external_identifier: Annotated[str | None, Query(alias="externalIdentifier")] = None,
     sort_dir: Annotated[Literal["asc", "desc"], Query(alias="sortDir")] = "desc",
-    limit: Limit = DEFAULT_PAGE,
+    limit: Limit = DEFAULT_LIMIT,
     starting_after: StartingAfter = None,
 ) -> Page[AccountOut]:
     """Balances per user and currency, sorted by approved amount (highest first by
     default). `amount` is the approved, spendable balance."""
-    scope = repository.Scope(
-        principal.organization_id,
-        await tenancy_service.website_scope(session, principal, website_id, organization_id),
-    )
+    scope = await ledger_scope(session, principal, website_id, organization_id)
     if user_id == ["null"]:  # Snag's "main accounts" of a currency: there are none here
         return Page[AccountOut](data=[], hasNextPage=False)
     rows = await repository.list_accounts(
@@ -141,10 +137,7 @@ async def account_rank(
     """The rank of an account (by account id or user id) by approved amount in the
     currency: 1 is the highest; ties share a rank; `null` when the balance is zero or the
     user has no account in the currency yet."""
-    scope = repository.Scope(
-        principal.organization_id,
-        await tenancy_service.website_scope(session, principal, website_id, organization_id),
-    )
+    scope = await ledger_scope(session, principal, website_id, organization_id)
     account = await repository.account_for_rank(session, scope, id, currency_id)
     if account is not None:
         return RankOut(rank=await repository.rank(session, account))

@@ -7,6 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from loyalty.db import ReadSession
 from loyalty.kit.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from loyalty.ledger import repository as ledger_repository
 from loyalty.tenancy import service as tenancy_service
 from loyalty.tenancy.principal import Principal
 
@@ -16,8 +17,6 @@ StartingAfter = Annotated[
 ]
 OrganizationId = Annotated[str | None, Query(alias="organizationId")]
 WebsiteId = Annotated[str | None, Query(alias="websiteId")]
-
-DEFAULT_PAGE = DEFAULT_LIMIT
 
 # Documented on every authenticated route so OpenAPI lists the shared error shape.
 ERRORS: dict[int | str, dict[str, Any]] = {
@@ -53,3 +52,11 @@ async def list_scope(
     return await tenancy_service.website_scope(
         session, principal, query.websiteId, query.organizationId
     )
+
+
+async def ledger_scope(
+    session: ReadSession, principal: Principal, website_id: str | None, organization_id: str | None
+) -> ledger_repository.Scope:
+    """The ledger rows a list may show, checked as ``list_scope`` checks them."""
+    websites = await tenancy_service.website_scope(session, principal, website_id, organization_id)
+    return ledger_repository.Scope(principal.organization_id, websites)

@@ -10,19 +10,18 @@ from pydantic import BaseModel, Field, model_validator
 
 from loyalty.api.deps import PrincipalDep, ReadSessionDep, TransferBatcherDep
 from loyalty.api.snag.common import (
-    DEFAULT_PAGE,
     ERRORS,
     Limit,
     OrganizationId,
     StartingAfter,
     WebsiteId,
     WireModel,
+    ledger_scope,
 )
-from loyalty.kit.pagination import Page, split_page
+from loyalty.kit.pagination import DEFAULT_LIMIT, Page, split_page
 from loyalty.ledger import repository, transfers
 from loyalty.ledger.amounts import from_units
 from loyalty.ledger.models import Entry, Transaction
-from loyalty.tenancy import service as tenancy_service
 from loyalty.users.identity import normalize_wallet
 
 router = APIRouter(tags=["transactions"], responses=ERRORS)
@@ -202,16 +201,13 @@ async def list_entries(
     created_before: Annotated[datetime | None, Query(alias="createdAtEnd")] = None,
     sort_by: Annotated[Literal["createdAt"], Query(alias="sortBy")] = "createdAt",
     sort_dir: Annotated[Literal["asc", "desc"], Query(alias="sortDir")] = "desc",
-    limit: Limit = DEFAULT_PAGE,
+    limit: Limit = DEFAULT_LIMIT,
     starting_after: StartingAfter = None,
 ) -> Page[EntryListItem]:
     """Ledger entries, newest first; filter by user, wallet, currency, rule, direction,
     status, type and a creation time range (`createdAtStart` inclusive, `createdAtEnd`
     exclusive)."""
-    scope = repository.Scope(
-        principal.organization_id,
-        await tenancy_service.website_scope(session, principal, website_id, organization_id),
-    )
+    scope = await ledger_scope(session, principal, website_id, organization_id)
     rows = await repository.list_entries(
         session,
         scope,

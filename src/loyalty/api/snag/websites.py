@@ -7,9 +7,9 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from loyalty.api.deps import PrincipalDep, ReadSessionDep, WriteSessionDep
-from loyalty.api.snag.common import DEFAULT_PAGE, ERRORS, Limit, StartingAfter, WireModel
+from loyalty.api.snag.common import ERRORS, Limit, StartingAfter, WireModel
 from loyalty.errors import Forbidden
-from loyalty.kit.pagination import Page, split_page
+from loyalty.kit.pagination import DEFAULT_LIMIT, Page, split_page
 from loyalty.tenancy import repository
 from loyalty.tenancy import service as tenancy_service
 from loyalty.tenancy.models import Website
@@ -87,7 +87,7 @@ async def list_websites(
     session: ReadSessionDep,
     organization_id: Annotated[str | None, Query(alias="organizationId")] = None,
     name: str | None = None,
-    limit: Limit = DEFAULT_PAGE,
+    limit: Limit = DEFAULT_LIMIT,
     starting_after: StartingAfter = None,
 ) -> Page[WebsiteOut]:
     principal.check_organization(organization_id)
