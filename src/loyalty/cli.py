@@ -13,6 +13,7 @@ from typing import Annotated, NoReturn, TypeVar
 import typer
 import uvicorn
 from rich.console import Console
+from rich.table import Table
 from rich.text import Text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
@@ -34,10 +35,12 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 orgs_app = typer.Typer(help="Organizations.", no_args_is_help=True)
 websites_app = typer.Typer(help="Websites (loyalty programs).", no_args_is_help=True)
 keys_app = typer.Typer(help="Server API keys.", no_args_is_help=True)
+rules_app = typer.Typer(help="Loyalty rules.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(orgs_app, name="orgs")
 app.add_typer(websites_app, name="websites")
 app.add_typer(keys_app, name="keys")
+app.add_typer(rules_app, name="rules")
 
 out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
@@ -257,3 +260,21 @@ def keys_create(
     # API does; people get it in words.
     readable = {**record, "websiteIds": record["websiteIds"] or "all of the organization"}
     show("API key created (shown once: store it now)", record if as_json else readable, as_json)
+
+
+@rules_app.command("types")
+def rules_types(
+    markdown: Annotated[
+        bool, typer.Option("--markdown", help="Print docs/rule-types.md instead of a table.")
+    ] = False,
+) -> None:
+    """The rule types and what each supports (reward, claim, lifetime, ranges, intervals)."""
+    from loyalty.rules import catalogue
+
+    if markdown:
+        typer.echo(catalogue.markdown(), nl=False)
+        return
+    table = Table(*catalogue.COLUMNS)
+    for row in catalogue.rows():
+        table.add_row(*row)
+    out.print(table)

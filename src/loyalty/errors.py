@@ -82,6 +82,22 @@ class InsufficientPoints(BusinessRefusal):
     code = "insufficient_points"
 
 
+def field_path(loc: Iterable[Any]) -> str:
+    """``("entries", 0, "amount")`` -> ``entries[0].amount``."""
+    path = ""
+    for part in loc:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        else:
+            path += f".{part}" if path else str(part)
+    return path
+
+
+def clean_message(message: str) -> str:
+    """Pydantic's message without the ``Value error, `` it puts before a raised ValueError."""
+    return message.removeprefix("Value error, ")
+
+
 def field_errors(*pairs: tuple[str, str]) -> ValidationFailed:
     return ValidationFailed(FieldError(f, m) for f, m in pairs)
 

@@ -1,23 +1,10 @@
 """One renderer for every error of the native API."""
 
-from typing import Any
-
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from loyalty.errors import FieldError, LoyaltyError, ValidationFailed
-
-
-def field_path(loc: tuple[Any, ...]) -> str:
-    """``("body", "entries", 0, "amount")`` -> ``entries[0].amount``."""
-    path = ""
-    for part in loc:
-        if isinstance(part, int):
-            path += f"[{part}]"
-        else:
-            path += f".{part}" if path else str(part)
-    return path
+from loyalty.errors import FieldError, LoyaltyError, ValidationFailed, clean_message, field_path
 
 
 def _from_pydantic(exc: RequestValidationError) -> ValidationFailed:
@@ -28,9 +15,7 @@ def _from_pydantic(exc: RequestValidationError) -> ValidationFailed:
         rest = loc[1:] if loc and loc[0] in ("body", "query", "path", "header") else loc
         # Drop the union/tag member names pydantic inserts into the location.
         rest = tuple(p for p in rest if not (isinstance(p, str) and p.startswith("function-")))
-        message = str(error.get("msg", "invalid"))
-        if message.startswith("Value error, "):
-            message = message[len("Value error, ") :]
+        message = clean_message(str(error.get("msg", "invalid")))
         errors.append(FieldError(field_path(rest) or location, message, location))
     return ValidationFailed(errors)
 

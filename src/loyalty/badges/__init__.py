@@ -1,0 +1,1 @@
+"""Badges: awards a user holds (Monterosa's inventory items)."""

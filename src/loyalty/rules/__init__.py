@@ -1,0 +1,1 @@
+"""Loyalty rules: definitions, the rule-type registry, groups and edits."""
