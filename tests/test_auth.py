@@ -46,6 +46,15 @@ BODIES: dict[str, dict[str, Any]] = {
     "/api/websites": {"name": "Intruder"},
     "/api/users/metadatas": {"walletAddress": WALLET, "displayName": "Intruder"},
     "/api/loyalty/currencies": {"name": "Fake", "symbol": "F", "decimals": 0},
+    "/api/loyalty/rule_groups/create": {"name": "Fake"},
+    "/api/loyalty/rules": {
+        "name": "Fake",
+        "type": "check_in",
+        "frequency": "daily",
+        "startTime": None,
+        "amount": 1,
+        "loyaltyCurrencyId": "unknown",
+    },
 }
 
 ROUTES = [
@@ -57,6 +66,11 @@ ROUTES = [
     Route("POST", "/api/users/metadatas"),
     Route("GET", "/api/loyalty/currencies"),
     Route("POST", "/api/loyalty/currencies"),
+    Route("GET", "/api/loyalty/rules"),
+    Route("POST", "/api/loyalty/rules"),
+    Route("GET", "/api/loyalty/rule_edits"),
+    Route("GET", "/api/loyalty/rule_groups"),
+    Route("POST", "/api/loyalty/rule_groups/create"),
 ]
 WEBSITE_ROUTES = [r for r in ROUTES if r.takes_website]
 

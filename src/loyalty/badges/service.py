@@ -38,8 +38,9 @@ async def existing_badge_ids(session: ReadSession, website_id: str, ids: Iterabl
     if not wanted:
         return set()
     rows = await session.scalars(
-        select(Badge.id).where(
-            Badge.website_id == website_id, Badge.id.in_(wanted), Badge.deleted_at.is_(None)
-        )
+        select(Badge.id)
+        .where(Badge.website_id == website_id, Badge.id.in_(wanted), Badge.deleted_at.is_(None))
+        # Held to commit, so a badge cannot be deleted under a rule that names it.
+        .with_for_update(read=True)
     )
     return set(rows)

@@ -30,7 +30,7 @@ def _ranges(caps: Capabilities) -> str:
 
 
 def rows() -> list[tuple[str, ...]]:
-    table = []
+    table: list[tuple[str, ...]] = []
     for kind in sorted(registry().values(), key=lambda k: (k.family, k.name.lower())):
         caps = kind.capabilities
         table.append(

@@ -259,11 +259,14 @@ def _decimals_problems(draft: Draft, ref: Reference, decimals: int) -> list[Fiel
 
 async def _group_exists(session: ReadSession, website_id: str, group_id: str) -> bool:
     found = await session.scalar(
-        select(RuleGroup.id).where(
+        select(RuleGroup.id)
+        .where(
             RuleGroup.id == group_id,
             RuleGroup.website_id == website_id,
             RuleGroup.deleted_at.is_(None),
         )
+        # Held to commit, so the group cannot be deleted under a rule joining it.
+        .with_for_update(read=True)
     )
     return found is not None
 

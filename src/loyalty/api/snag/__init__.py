@@ -2,9 +2,28 @@
 
 from fastapi import APIRouter
 
-from loyalty.api.snag import accounts, currencies, transactions, users, websites
+from loyalty.api.snag import (
+    accounts,
+    currencies,
+    rule_edits,
+    rule_groups,
+    rules,
+    transactions,
+    users,
+    websites,
+)
 
 # The ledger's write route first: routes are matched in order, and it is the hottest.
 ROUTERS: tuple[APIRouter, ...] = tuple(
-    module.router for module in (transactions, accounts, currencies, users, websites)
+    module.router
+    for module in (
+        transactions,
+        accounts,
+        currencies,
+        users,
+        websites,
+        rules,
+        rule_edits,
+        rule_groups,
+    )
 )
