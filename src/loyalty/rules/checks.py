@@ -137,8 +137,14 @@ def capability_problems(draft: Draft, kind: RuleType) -> Iterator[FieldError]:
         yield FieldError("rewardLifetime", "dynamic applies to badge and multiplier rewards only")
     if f.interval == "custom" and "interval" not in refused and f.frequency not in (None, "none"):
         yield FieldError("interval", "custom is supported only with frequency none")
+    custom = f.interval == "custom" and "interval" not in refused and draft.usable("metadata")
     days_missing = "customIntervalDays" not in draft.bad_metadata
-    if f.interval == "custom" and draft.metadata.customIntervalDays is None and days_missing:
+    if (
+        custom
+        and f.frequency in (None, "none")
+        and draft.metadata.customIntervalDays is None
+        and days_missing
+    ):
         yield FieldError("metadata.customIntervalDays", "is required with interval custom")
     if caps.needs_network and f.network is None and draft.usable("network"):
         yield FieldError("network", f"is required for {name} rules")

@@ -139,8 +139,21 @@ def parse_lenient(
 
 def errors_of(exc: ValidationError, prefix: tuple[str | int, ...] = ()) -> list[FieldError]:
     return [
-        FieldError(field_path((*prefix, *error["loc"])), _message(error)) for error in exc.errors()
+        FieldError(field_path((*prefix, *_without_tags(error["loc"]))), _message(error))
+        for error in exc.errors()
     ]
+
+
+# The names Pydantic puts in an error's location for the member of a union that failed.
+_TAGS = frozenset({"str", "int", "float", "bool", "decimal", "none", "list", "dict"})
+
+
+def _without_tags(loc: tuple[str | int, ...]) -> tuple[str | int, ...]:
+    return tuple(
+        part
+        for part in loc
+        if not (isinstance(part, str) and (part in _TAGS or "[" in part or "-" in part))
+    )
 
 
 def _message(error: Any) -> str:
