@@ -1,0 +1,1 @@
+"""The earning pipeline: completions, claims, progress and events."""

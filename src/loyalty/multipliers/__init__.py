@@ -1,0 +1,1 @@
+"""Multipliers: factors on the points a user earns."""
