@@ -12,7 +12,10 @@ from tests.test_rule_types import SEED_EXAMPLES, body
 PATH = "/api/loyalty/rules"
 
 
-@pytest.mark.parametrize("kind", sorted(registry(), key=str.lower))
+TYPES: list[str] = sorted(registry(), key=str.lower)
+
+
+@pytest.mark.parametrize("kind", TYPES)
 async def test_create_read_update_list_delete(
     client: AsyncClient, tenant: Tenant, kind: str
 ) -> None:

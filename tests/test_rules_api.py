@@ -164,7 +164,7 @@ async def test_currency_badge_and_group_must_exist_in_the_website(
 ) -> None:
     other = await create_tenant(database)
     foreign_currency = await create_currency(client, other)
-    body = {
+    body: dict[str, Any] = {
         "name": "Holders",
         "type": "TokenHold",
         "network": "mainnet",

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 
 from loyalty.db import ReadSession, WriteSession
-from loyalty.errors import Conflict, FieldError, ValidationFailed, raise_if_any
+from loyalty.errors import Conflict, FieldError, NotFound, ValidationFailed, raise_if_any
 from loyalty.tenancy.models import Website
 from loyalty.users import repository
 from loyalty.users.identity import normalize_wallet
@@ -32,6 +32,30 @@ async def ids_for_wallets(
         await repository.insert_wallets(session, organization_id, website_id, missing)
         found |= await repository.ids_by_wallets(session, website_id, missing)
     return found
+
+
+class UserNotFound(NotFound):
+    code = "user_not_found"
+
+
+async def user_for(
+    session: WriteSession,
+    organization_id: str,
+    website_id: str,
+    *,
+    user_id: str | None,
+    wallet: str | None,
+) -> str:
+    """The id of the user a request names in a website: a ``userId`` must exist there (404
+    otherwise); a wallet address nobody has yet creates its user."""
+    if user_id is not None:
+        if await repository.by_id(session, website_id, user_id) is None:
+            raise UserNotFound("User not found")
+        return user_id
+    if wallet is None:
+        raise ValueError("a user id or a wallet address is needed")
+    found = await ids_for_wallets(session, organization_id, website_id, [wallet])
+    return found[normalize_wallet(wallet)]
 
 
 async def wallets_by_ids(

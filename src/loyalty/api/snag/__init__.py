@@ -4,9 +4,14 @@ from fastapi import APIRouter
 
 from loyalty.api.snag import (
     accounts,
+    badges,
+    completions,
     currencies,
+    events,
+    multipliers,
     rule_edits,
     rule_groups,
+    rule_statuses,
     rules,
     transactions,
     users,
@@ -25,5 +30,10 @@ ROUTERS: tuple[APIRouter, ...] = tuple(
         rules,
         rule_edits,
         rule_groups,
+        completions,
+        rule_statuses,
+        events,
+        badges,
+        multipliers,
     )
 )

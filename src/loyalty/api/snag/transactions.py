@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field, model_validator
+from sqlalchemy import select
 
 from loyalty.api.deps import PrincipalDep, ReadSessionDep, TransferBatcherDep
 from loyalty.api.snag.common import (
@@ -22,6 +23,7 @@ from loyalty.kit.pagination import DEFAULT_LIMIT, Page, split_page
 from loyalty.ledger import repository, transfers
 from loyalty.ledger.amounts import from_units
 from loyalty.ledger.models import Entry, Transaction
+from loyalty.rules.models import Rule
 from loyalty.users.identity import normalize_wallet
 
 router = APIRouter(tags=["transactions"], responses=ERRORS)
@@ -230,9 +232,32 @@ async def list_entries(
     )
     page, more = split_page(rows, limit)
     decimals = await _decimals(session, principal.organization_id, {r[0].currency_id for r in page})
+    rules = await _rules(session, {t.rule_id for _, t, _ in page if t.rule_id})
     return Page[EntryListItem](
-        data=[_entry_item(e, t, w, decimals) for e, t, w in page], hasNextPage=more
+        data=[_entry_item(e, t, w, decimals, rules) for e, t, w in page], hasNextPage=more
     )
+
+
+async def _rules(session: ReadSessionDep, ids: set[str]) -> dict[str, dict[str, Any]]:
+    """The rules that paid these entries, deleted ones included (the history stays whole),
+    as Snag's ``loyaltyTransaction.loyaltyRule``."""
+    if not ids:
+        return {}
+    found = await session.scalars(select(Rule).where(Rule.id.in_(ids)))
+    out = {}
+    for rule in found:
+        doc = rule.definition
+        summary: dict[str, Any] = {
+            "id": rule.id,
+            "type": rule.type,
+            "name": rule.name,
+            "description": doc.get("description", ""),
+            "metadata": doc.get("metadata", {}),
+        }
+        if rule.group_id is not None:
+            summary["loyaltyRuleGroupItem"] = {"loyaltyRuleGroupId": rule.group_id}
+        out[rule.id] = summary
+    return out
 
 
 async def _decimals(session: ReadSessionDep, organization_id: str, ids: set[str]) -> dict[str, int]:
@@ -240,7 +265,11 @@ async def _decimals(session: ReadSessionDep, organization_id: str, ids: set[str]
 
 
 def _entry_item(
-    e: Entry, t: Transaction, wallet: str | None, decimals: dict[str, int]
+    e: Entry,
+    t: Transaction,
+    wallet: str | None,
+    decimals: dict[str, int],
+    rules: dict[str, dict[str, Any]],
 ) -> EntryListItem:
     return EntryListItem(
         id=e.id,
@@ -253,7 +282,12 @@ def _entry_item(
         walletAddress=wallet,
         loyaltyAccountId=e.account_id,
         loyaltyCurrencyId=e.currency_id,
-        loyaltyTransaction=LoyaltyTransactionOut(id=t.id, type=t.type, description=t.description),
+        loyaltyTransaction=LoyaltyTransactionOut(
+            id=t.id,
+            type=t.type,
+            description=t.description,
+            loyaltyRule=rules.get(t.rule_id) if t.rule_id else None,
+        ),
         organizationId=e.organization_id,
         websiteId=e.website_id,
         idempotencyKey=e.idempotency_key,

@@ -1,0 +1,199 @@
+"""What a completion earns, decided without IO: the rule as the engine reads it, whether it
+is open, which parts a claim pays (the whole rule, or the reached ranges of a progress
+rule), and the cap. The service (``completions.py``) feeds it facts and writes the result.
+"""
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from loyalty.ledger.amounts import round_to_units
+
+
+@dataclass(frozen=True)
+class Band:
+    """One range of a rule's ``metadata.range``."""
+
+    start: Decimal
+    end: Decimal
+    amount: Decimal
+    badge_id: str | None = None
+    multiplier: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class RuleView:
+    """What the engine needs of a stored rule document."""
+
+    id: str
+    type: str
+    reward_type: str
+    amount: Decimal | None
+    currency_id: str
+    badge_id: str | None
+    interval: str
+    claim_type: str
+    start: datetime | None
+    end: datetime | None
+    custom_days: int | None = None
+    max_amount: Decimal | None = None
+    max_interval: str | None = None
+    bands: Sequence[Band] = ()
+    badge_per_band: bool = False
+    track_progress: bool = False
+    progress_type: str = "percentage"
+    skip_multiplier: bool = False
+    per_action: bool = False
+    reset_on_claim: bool = False
+    multiplier_currencies: Sequence[str] | None = None
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, rule_id: str, doc: Mapping[str, Any]) -> "RuleView":
+        meta = doc.get("metadata") or {}
+        return cls(
+            id=rule_id,
+            type=doc["type"],
+            reward_type=doc.get("rewardType") or "points",
+            amount=_decimal(doc.get("amount")),
+            currency_id=doc["loyaltyCurrencyId"],
+            badge_id=doc.get("loyaltyBadgeId"),
+            interval=doc.get("interval") or "once",
+            claim_type=doc.get("claimType") or "manual",
+            start=_instant(doc.get("startTime")),
+            end=_instant(doc.get("endTime")),
+            custom_days=meta.get("customIntervalDays"),
+            max_amount=_decimal(doc.get("maxAmountPerInterval")),
+            max_interval=doc.get("maxAmountInterval"),
+            bands=[
+                Band(
+                    Decimal(str(r["startRange"])),
+                    Decimal(str(r["endRange"])),
+                    Decimal(str(r["amount"])),
+                    r.get("loyaltyBadgeId"),
+                    _decimal(r.get("loyaltyMultiplierAmount")),
+                )
+                for r in meta.get("range") or ()
+            ],
+            badge_per_band=bool(meta.get("rewardBadgePerRange")),
+            track_progress=bool(meta.get("trackProgress")),
+            progress_type=meta.get("progressType") or "percentage",
+            skip_multiplier=bool(meta.get("skipMultiplier")),
+            per_action=bool(meta.get("rewardPerAction")),
+            reset_on_claim=bool(meta.get("resetProgressOnClaim")),
+            multiplier_currencies=meta.get("multiplierLoyaltyCurrencyIds"),
+            metadata=meta,
+        )
+
+    @property
+    def target(self) -> int:
+        """Progress at which the rule completes: 100 %, or a counter's highest range end."""
+        if self.progress_type == "counter" and self.bands:
+            return int(max(b.end for b in self.bands))
+        return 100
+
+
+def _decimal(value: Any) -> Decimal | None:
+    return None if value is None else Decimal(str(value))
+
+
+def _instant(value: str | None) -> datetime | None:
+    return None if value is None else datetime.fromisoformat(value)
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why a completion pays nothing: a machine code and a message for people."""
+
+    code: str
+    message: str
+
+
+def closed(rule: RuleView, moment: datetime) -> Refusal | None:
+    if rule.start is not None and moment < rule.start:
+        return Refusal("rule_not_started", "This rule has not started yet")
+    if rule.end is not None and moment >= rule.end:
+        return Refusal("rule_ended", "This rule has ended")
+    return None
+
+
+@dataclass(frozen=True)
+class Part:
+    """One thing a completion pays: the rule itself (``key`` "") or one of its ranges
+    ("range:N"). ``amount`` is in currency units before multipliers."""
+
+    key: str
+    amount: Decimal
+    badge_id: str | None = None
+    multiplier: Decimal | None = None
+
+
+def whole_rule(
+    rule: RuleView, *, range_value: Decimal | None, actions: int, override: Decimal | None
+) -> list[Part] | Refusal:
+    """The part a rule without progress tracking pays: its amount, or the amount of the range
+    ``range_value`` falls in; times the number of actions for ``rewardPerAction``;
+    ``override`` (a server key's ``amount``) replaces the amount."""
+    amount, badge, multiplier = rule.amount or Decimal(0), rule.badge_id, None
+    if rule.bands:
+        if range_value is None:
+            return Refusal(
+                "range_value_required", "rangeValue is required: this rule pays by range"
+            )
+        index = band_of(rule.bands, range_value)
+        if index is None:
+            return Refusal("range_not_matched", "rangeValue is outside every range of this rule")
+        band = rule.bands[index]
+        amount, multiplier = band.amount, band.multiplier
+        if band.badge_id and (rule.badge_per_band or rule.reward_type == "badge"):
+            badge = band.badge_id
+    if rule.per_action:
+        amount *= actions
+    if override is not None:
+        amount = override
+    return [Part("", amount, badge, multiplier)]
+
+
+def band_of(bands: Sequence[Band], value: Decimal) -> int | None:
+    for index, band in enumerate(bands):
+        if band.start <= value <= band.end:
+            return index
+    return None
+
+
+def progress_claim(rule: RuleView, progress: int, paid: set[str]) -> list[Part] | Refusal:
+    """A claim on a progress rule pays every reached, unpaid range (a range is reached once
+    progress is at least its start), and the rule itself only at the target."""
+    parts = []
+    for index, band in enumerate(rule.bands):
+        key = f"range:{index}"
+        if progress >= band.start and key not in paid:
+            badge = band.badge_id if (rule.badge_per_band or rule.reward_type == "badge") else None
+            parts.append(Part(key, band.amount, badge, band.multiplier))
+    at_target = progress >= rule.target
+    if at_target and "" not in paid:
+        amount = Decimal(0) if rule.bands else (rule.amount or Decimal(0))
+        parts.append(Part("", amount, None if rule.bands else rule.badge_id))
+    if parts:
+        return parts
+    if at_target:
+        return Refusal("rule_already_completed", "You have already completed this rule")
+    if any(progress >= band.start for band in rule.bands):
+        return Refusal("nothing_to_claim", "Every reward reached so far has been claimed")
+    return Refusal(
+        "progress_incomplete", f"Progress is {progress} of {rule.target}: nothing to claim yet"
+    )
+
+
+def capped(units: int, earned: int, cap: int | None) -> int:
+    """What may still be paid of ``units`` when ``earned`` was paid in the cap's window."""
+    if cap is None:
+        return units
+    return max(0, min(units, cap - earned))
+
+
+def points_units(amount: Decimal, factor: Decimal, decimals: int) -> int:
+    """Points in stored units after multipliers, rounded toward zero (never over-credit)."""
+    return round_to_units(amount * factor, decimals)
