@@ -25,7 +25,7 @@ from loyalty.api.snag.common import (
     list_scope,
 )
 from loyalty.db import ReadSession
-from loyalty.engine import progress
+from loyalty.engine import lifetime, progress
 from loyalty.engine.models import RuleProgress
 from loyalty.errors import FieldError, NotFound, raise_if_any
 from loyalty.kit.pagination import DEFAULT_LIMIT, Page, split_page
@@ -201,6 +201,7 @@ async def update_rule_status(
     row = await progress.update_progress(
         session, rule, user_id, progress=update.progress, inc=update.inc
     )
+    await lifetime.revoke_unmet(session, rule, user_id, row.progress)
     return RuleStatusOut.of(row)
 
 
