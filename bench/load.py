@@ -29,6 +29,7 @@ class Request:
     entries: int
     credited: int
     debited: int
+    path: str = PATH
 
 
 class Workload(Protocol):
@@ -85,6 +86,20 @@ class Transactions:
         )
 
 
+class Completions:
+    """Completions of a rule paying ``amount`` each time (interval unlimited) for random
+    wallets: ``POST /api/loyalty/rules/{id}/complete``."""
+
+    def __init__(self, rule_id: str, wallets: int, *, amount: int = 1, seed: int = 0) -> None:
+        self.path = f"/api/loyalty/rules/{rule_id}/complete"
+        self.bodies = [f'{{"walletAddress":"{wallet(n)}"}}'.encode() for n in range(wallets)]
+        self.amount = amount
+        self.random = random.Random(seed)
+
+    def next(self) -> Request:
+        return Request(self.random.choice(self.bodies), 1, self.amount, 0, self.path)
+
+
 def funding(currency_id: str, wallets: int, amount: int, tag: str) -> list[Request]:
     """Credits of ``amount`` to every wallet, at most 1000 entries per transaction: creates
     the users and accounts before anything is measured, and gives debits a balance."""
@@ -126,7 +141,7 @@ async def sessions(
 async def send(client: aiohttp.ClientSession, request: Request, tally: Tally) -> None:
     started = time.perf_counter()
     try:
-        async with client.post(PATH, data=request.body) as response:
+        async with client.post(request.path, data=request.body) as response:
             answer = await response.read()
             status = response.status
     except (aiohttp.ClientError, TimeoutError) as exc:

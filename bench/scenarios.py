@@ -36,13 +36,27 @@ def scenarios(tenant: Tenant, options: Options, tag: str) -> list[Scenario]:
         )
 
     mixed = f"mixed {100 - round(100 * options.debit_share)}/{round(100 * options.debit_share)}"
-    return [
-        Scenario("single credit", transactions("single"), options.clients),
-        Scenario(mixed, transactions("mixed", debit_share=options.debit_share), options.clients),
-    ] + [
-        Scenario(f"batch {size}", transactions(f"batch{size}", size=size), options.batch_clients)
-        for size in options.batch_sizes
-    ]
+    return (
+        [
+            Scenario("single credit", transactions("single"), options.clients),
+            Scenario(
+                mixed, transactions("mixed", debit_share=options.debit_share), options.clients
+            ),
+        ]
+        + [
+            Scenario(
+                f"batch {size}", transactions(f"batch{size}", size=size), options.batch_clients
+            )
+            for size in options.batch_sizes
+        ]
+        + [
+            Scenario(
+                "rule completion",
+                load.Completions(tenant.rule_id, options.wallets),
+                options.clients,
+            )
+        ]
+    )
 
 
 async def measured(servers: Servers, run: Awaitable[Tally]) -> tuple[Tally, CpuUse]:

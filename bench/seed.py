@@ -1,11 +1,14 @@
 """The tenant the benchmark writes to, created through the services as an operator would."""
 
 from dataclasses import dataclass
+from typing import Any
 
 from loyalty.config import Settings
 from loyalty.db import Database
 from loyalty.ledger.currencies import create_currency
+from loyalty.rules.service import create_rule
 from loyalty.tenancy import service as tenancy_service
+from loyalty.tenancy.principal import Principal
 
 
 @dataclass(frozen=True)
@@ -17,6 +20,8 @@ class Tenant:
     # Written directly with the driver, so its rows never mix with the HTTP ones.
     driver_currency_id: str
     api_key: str
+    # An external rule paying 1 point per completion, without limit.
+    rule_id: str
 
 
 async def seed(url: str) -> Tenant:
@@ -31,9 +36,23 @@ async def seed(url: str) -> Tenant:
             direct = await create_currency(
                 session, website, name="Driver points", symbol="DRV", decimals=0
             )
-            _key, plaintext = await tenancy_service.create_api_key(
+            key, plaintext = await tenancy_service.create_api_key(
                 session, organization.id, "bench", [website.id]
             )
+            principal = Principal(key.id, organization.id, frozenset({website.id}))
+            rule = await create_rule(session, principal, completion_rule(points.id))
     finally:
         await database.dispose()
-    return Tenant(organization.id, website.id, points.id, direct.id, plaintext)
+    return Tenant(organization.id, website.id, points.id, direct.id, plaintext, rule.id)
+
+
+def completion_rule(currency_id: str) -> dict[str, Any]:
+    return {
+        "name": "Bench completion",
+        "type": "external_rule",
+        "frequency": "none",
+        "interval": "unlimited",
+        "startTime": None,
+        "amount": 1,
+        "loyaltyCurrencyId": currency_id,
+    }
