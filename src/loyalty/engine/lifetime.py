@@ -40,9 +40,7 @@ async def revoke_unmet(session: WriteSession, rule: Rule, user_id: str, progress
     if view.reward_type == "points":
         return []
     # The same lock a completion takes: a claim and a revocation never interleave.
-    await session.execute(
-        select(User.id).where(User.id == user_id).with_for_update(key_share=True)
-    )
+    await session.execute(select(User.id).where(User.id == user_id).with_for_update(key_share=True))
     wanted = unmet_parts(view, progress)
     held = (
         await session.execute(

@@ -1,11 +1,35 @@
 """external_rule: completed by the customer's backend (the server key), optionally with
-progress tracking (seed 000) and range rewards along the way."""
+progress tracking (seed 000) and range rewards along the way.
 
-from collections.abc import Iterator
+``metadata.trigger`` makes the rule react to events (``POST /api/loyalty/events``): an event
+of that name whose data meets the conditions completes the rule for its user (claimType
+auto), or, when the rule tracks progress, advances the progress by one or by the number in
+the data field ``progressFrom``.
+"""
 
+from collections.abc import Iterator, Mapping
+from typing import Annotated, Any
+
+from pydantic import Field
+
+from loyalty.engine import conditions
 from loyalty.errors import FieldError
-from loyalty.rules.definition import Draft, Metadata
+from loyalty.rules.definition import Draft, Metadata, Strict
 from loyalty.rules.registry import ANY_LIFETIME, BOTH, Capabilities, RuleType
+
+Name = Annotated[str, Field(min_length=1, max_length=255)]
+TRIGGER = "metadata.trigger"
+
+
+class Trigger(Strict):
+    """The event that triggers the rule, the conditions its data must meet, and the data
+    field whose number advances the rule's progress."""
+
+    event: Name
+    # A condition group (see ``loyalty.engine.conditions``), checked by ``check_external``
+    # so that every problem is reported with its own path.
+    conditions: Any = None
+    progressFrom: Name | None = None
 
 
 class ExternalMetadata(Metadata):
@@ -13,6 +37,7 @@ class ExternalMetadata(Metadata):
     rewardPerAction: bool | None = None
     resetProgressOnClaim: bool | None = None
     customRewardsApiKey: str | None = None
+    trigger: Trigger | None = None
 
 
 def check_external(draft: Draft) -> Iterator[FieldError]:
@@ -22,6 +47,33 @@ def check_external(draft: Draft) -> Iterator[FieldError]:
         yield FieldError("metadata.rewardPerAction", "cannot be combined with range rewards")
     if m.resetProgressOnClaim and not draft.track_progress:
         yield FieldError("metadata.resetProgressOnClaim", "needs trackProgress")
+    yield from trigger_problems(draft)
+
+
+def trigger_problems(draft: Draft) -> Iterator[FieldError]:
+    """Every problem of ``metadata.trigger``, read from the body as sent so that they are
+    reported together with the type errors of its other fields."""
+    raw = _raw_trigger(draft.raw)
+    if raw is None:
+        return
+    if raw.get("conditions") is not None:
+        _, problems = conditions.parse(raw["conditions"], f"{TRIGGER}.conditions")
+        yield from (FieldError(p.path, p.message) for p in problems)
+    if raw.get("progressFrom") is not None and not draft.track_progress:
+        yield FieldError(f"{TRIGGER}.progressFrom", "needs trackProgress")
+    claim_type = draft.fields.claimType or "manual"
+    if not draft.track_progress and claim_type != "auto" and draft.usable("claimType"):
+        yield FieldError(
+            TRIGGER,
+            "an event completes the rule only with claimType auto; "
+            "set claimType auto, or trackProgress to have events advance progress",
+        )
+
+
+def _raw_trigger(raw: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    metadata = raw.get("metadata")
+    trigger = metadata.get("trigger") if isinstance(metadata, Mapping) else None
+    return trigger if isinstance(trigger, Mapping) else None
 
 
 TYPES = [
@@ -38,6 +90,10 @@ TYPES = [
         ),
         check_external,
         "Your backend decides: it completes the rule for the user (auto) or the user claims "
-        "once progress reaches the target (manual). Dynamic lifetime: your backend revokes.",
+        "once progress reaches the target (manual). Dynamic lifetime: your backend revokes. "
+        "With `metadata.trigger` (`event`, `conditions`, `progressFrom`) an event of that name "
+        "sent to `POST /api/loyalty/events` whose data meets the conditions completes the rule "
+        "(claimType auto) or advances its progress (by 1, or by the number in the data field "
+        "`progressFrom`).",
     )
 ]
