@@ -100,6 +100,32 @@ class Completions:
         return Request(self.random.choice(self.bodies), 1, self.amount, 0, self.path)
 
 
+class Events:
+    """Batches of ``size`` events, each triggering a rule that pays ``amount``:
+    ``POST /api/loyalty/events``. Event ids are new in every batch."""
+
+    def __init__(
+        self, name: str, wallets: int, *, size: int, amount: int = 1, tag: str = "bench"
+    ) -> None:
+        self.name = name
+        self.wallets = [wallet(n) for n in range(wallets)]
+        self.size = size
+        self.amount = amount
+        self.tag = tag
+        self.ids = itertools.count()
+        self.random = random.Random(1)
+
+    def next(self) -> Request:
+        events = ",".join(
+            f'{{"id":"{self.tag}-{next(self.ids)}","name":"{self.name}",'
+            f'"walletAddress":"{self.random.choice(self.wallets)}",'
+            f'"timestamp":"2026-01-01T00:00:00Z","data":{{}}}}'
+            for _ in range(self.size)
+        )
+        body = f'{{"events":[{events}]}}'.encode()
+        return Request(body, self.size, self.size * self.amount, 0, "/api/loyalty/events")
+
+
 def funding(currency_id: str, wallets: int, amount: int, tag: str) -> list[Request]:
     """Credits of ``amount`` to every wallet, at most 1000 entries per transaction: creates
     the users and accounts before anything is measured, and gives debits a balance."""

@@ -54,7 +54,12 @@ def scenarios(tenant: Tenant, options: Options, tag: str) -> list[Scenario]:
                 "rule completion",
                 load.Completions(tenant.rule_id, options.wallets),
                 options.clients,
-            )
+            ),
+            Scenario(
+                "events 1000",
+                load.Events(tenant.event_name, options.wallets, size=1000, tag=f"{tag}-events"),
+                options.batch_clients,
+            ),
         ]
     )
 

@@ -22,6 +22,8 @@ class Tenant:
     api_key: str
     # An external rule paying 1 point per completion, without limit.
     rule_id: str
+    # The name of the event that triggers an external rule paying 1 point, without limit.
+    event_name: str
 
 
 async def seed(url: str) -> Tenant:
@@ -41,9 +43,21 @@ async def seed(url: str) -> Tenant:
             )
             principal = Principal(key.id, organization.id, frozenset({website.id}))
             rule = await create_rule(session, principal, completion_rule(points.id))
+            await create_rule(session, principal, event_rule(points.id))
     finally:
         await database.dispose()
-    return Tenant(organization.id, website.id, points.id, direct.id, plaintext, rule.id)
+    return Tenant(organization.id, website.id, points.id, direct.id, plaintext, rule.id, EVENT_NAME)
+
+
+EVENT_NAME = "bench_purchase"
+
+
+def event_rule(currency_id: str) -> dict[str, Any]:
+    return completion_rule(currency_id) | {
+        "name": "Bench event",
+        "claimType": "auto",
+        "metadata": {"trigger": {"event": EVENT_NAME}},
+    }
 
 
 def completion_rule(currency_id: str) -> dict[str, Any]:

@@ -1,19 +1,24 @@
-"""The earning pipeline's service: a completion request goes through verify, eligibility,
-reward and write in one transaction (or, when its verifier calls out, in a worker job).
+"""The earning pipeline's service: completion requests go through verify, eligibility,
+reward and write, a whole batch of them in one transaction with set-based statements (a
+single request is a batch of one; an events batch completes many rules at once), or, when
+a verifier calls out, in a worker job.
 
-Every completion of one user is serialised by a lock on the user's row, so the interval,
-the cap and progress claims are decided on facts no one else is changing; the unique key
-of ``completions`` (rule, user, period, part) backs this up: a rule can never pay twice for
-the same period.
+The users of a batch are locked first (``FOR NO KEY UPDATE``, in id order), so a user's
+completions are serialised and the interval, the cap and progress claims are decided on
+facts nobody else is changing; rows that merely reference the user are not blocked. Within
+a batch the asks are decided in order against state kept in memory (periods used, caps,
+ranges paid, multipliers granted). The unique key of ``completions`` (rule, user, period,
+part) backs this up: a rule can never pay twice for the same period.
 """
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, tuple_, update
 
 from loyalty.badges.service import award_badge
 from loyalty.db import WriteSession, dialect_insert
@@ -21,34 +26,91 @@ from loyalty.engine import decide, periods
 from loyalty.engine.decide import Part, Refusal, RuleView
 from loyalty.engine.models import Completion, CompletionRequest, RuleProgress
 from loyalty.engine.verify import VERIFIERS, Claim
-from loyalty.errors import NotFound
+from loyalty.errors import BusinessRefusal, NotFound
+from loyalty.kit.cache import TTLCache
 from loyalty.kit.clock import now
 from loyalty.kit.ids import new_id
 from loyalty.ledger.currencies import CurrencyTerms, currency_terms
 from loyalty.ledger.rows import Line
-from loyalty.ledger.service import post_transaction
-from loyalty.multipliers.service import active_factor, grant_multiplier
+from loyalty.ledger.service import NewTransaction, post_transactions
+from loyalty.multipliers.service import combined_factor, grant_multiplier, live_multipliers
 from loyalty.rules.models import Rule
 from loyalty.tenancy.models import Website
 from loyalty.users.models import User
 from loyalty.users.service import UserNotFound
 from loyalty.worker.jobs import enqueue, handler
-from loyalty.worker.outbox import publish
+from loyalty.worker.outbox import publish_many
 
 QUEUED = "Completion request added to queue"
 VERIFY_JOB = "verify_completion"
 CAP_WORDS = {"daily": "per day", "weekly": "per week", "monthly": "per month", "lifetime": "in all"}
+# Terms of the currencies rules pay in, cached per process like the ledger's.
+_TERMS: TTLCache[str, CurrencyTerms] = TTLCache(10.0)
+# Parsed rule documents by (rule id, version): a new version is a new key, never stale.
+_VIEWS: dict[tuple[str, int], RuleView] = {}
+_VIEWS_MAX = 10_000
+
+
+def view_of(rule: Rule) -> RuleView:
+    key = (rule.id, rule.version)
+    found = _VIEWS.get(key)
+    if found is None:
+        if len(_VIEWS) >= _VIEWS_MAX:
+            _VIEWS.clear()
+        found = _VIEWS[key] = RuleView.of(rule.id, rule.definition)
+    return found
 
 
 @dataclass
 class Outcome:
-    """The answer to a completion request: its row (None when nothing was recorded) and,
-    when it pays nothing, why."""
+    """The answer to one completion request: its row's id and status (None when nothing
+    was recorded) and, when it pays nothing, why."""
 
-    request: CompletionRequest | None
+    request_id: str | None
+    status: str | None = None
     refusal: Refusal | None = None
     verified_only: bool = False
     paid: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Ask:
+    """One completion to decide: a rule, a claim for a user, and how it was asked."""
+
+    rule: Rule
+    claim: Claim
+    idempotency_key: str | None = None
+    request: Mapping[str, Any] = field(default_factory=dict)
+    # A request recorded earlier (pending on a verifier that calls out): settle that one.
+    request_id: str | None = None
+    # False: no request row (an event's completion: the event's own row, unique per
+    # website, already makes it happen once).
+    record: bool = True
+
+
+@dataclass
+class _Work:
+    """An ask while it is decided and written."""
+
+    index: int
+    ask: Ask
+    view: RuleView
+    request_id: str = ""
+    # The row exists already (an idempotency key reserved it, or the worker settles it).
+    recorded: bool = False
+    period: str = ""
+    parts: list[Part] = field(default_factory=list)
+    units: list[int] = field(default_factory=list)
+    completion_ids: list[str] = field(default_factory=list)
+    transaction_id: str | None = None
+    progress: RuleProgress | None = None
+    terms: CurrencyTerms | None = None
+    refusal: Refusal | None = None
+    paid: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def user_id(self) -> str:
+        return self.ask.claim.user_id
 
 
 async def request_completion(
@@ -61,213 +123,347 @@ async def request_completion(
     verify_only: bool,
     request: dict[str, Any],
 ) -> Outcome:
-    view = RuleView.of(rule.id, rule.definition)
-    found = VERIFIERS.get(view.type)
-    if found is None:
-        return Outcome(
-            None,
-            Refusal(
-                "completion_not_supported",
-                f"{view.type} rules cannot be completed through the API: no verifier is "
-                "installed for them",
-            ),
-        )
-    if idempotency_key is not None:
-        earlier = await _by_key(session, website.id, idempotency_key)
-        if earlier is not None:
-            return _replayed(earlier)
+    """One completion request (the complete endpoint)."""
+    ask = Ask(rule, claim, idempotency_key, request)
+    return (await complete_many(session, website, [ask], verify_only=verify_only))[0]
+
+
+async def complete_many(
+    session: WriteSession, website: Website, asks: Sequence[Ask], *, verify_only: bool = False
+) -> list[Outcome]:
+    """Decide and write a batch of completions of one website: an outcome per ask, in
+    order. Asks are decided in order, each seeing what the ones before it paid."""
+    outcomes: list[Outcome | None] = [None] * len(asks)
+    works: list[_Work] = []
+    for index, ask in enumerate(asks):
+        view = view_of(ask.rule)
+        if view.type not in VERIFIERS:
+            outcomes[index] = Outcome(None, refusal=_unsupported(view.type))
+        else:
+            works.append(
+                _Work(index, ask, view, ask.request_id or new_id(), ask.request_id is not None)
+            )
+    repeats: list[tuple[_Work, _Work]] = []
+    if not verify_only:
+        works, repeats = await _reserve_keys(session, website.id, works, outcomes)
+        works = await _defer_remote(session, works, outcomes)
+    states = await _lock_users(
+        session, {w.user_id for w in works}, lock=any(stateful(w.view) for w in works)
+    )
+    await _judge(session, website, works, states)
     if verify_only:
-        refusal = await _judge(session, rule, view, website, claim)
-        return Outcome(None, refusal if isinstance(refusal, Refusal) else None, verified_only=True)
-    row = await _insert_request(session, rule, claim.user_id, idempotency_key, request)
-    if row is None:  # the same key, committed by a concurrent request meanwhile
-        earlier = await _by_key(session, website.id, idempotency_key or "")
-        assert earlier is not None
-        return _replayed(earlier)
-    if not found.local:
-        row.status = "pending"
-        await enqueue(session, VERIFY_JOB, {"requestId": row.id})
-        return Outcome(row)
-    return await settle(session, row, rule, website, claim)
+        for w in works:
+            outcomes[w.index] = Outcome(None, refusal=w.refusal, verified_only=True)
+    else:
+        await _write(session, works)
+        for w in works:
+            status = "failed" if w.refusal is not None else "completed"
+            request_id = w.request_id if w.ask.record else None
+            outcomes[w.index] = Outcome(request_id, status, w.refusal, paid=w.paid)
+    for repeat, original in repeats:
+        outcomes[repeat.index] = outcomes[original.index]
+    return [o if o is not None else Outcome(None) for o in outcomes]
+
+
+def _unsupported(kind: str) -> Refusal:
+    return Refusal(
+        "completion_not_supported",
+        f"{kind} rules cannot be completed through the API: no verifier is installed for them",
+    )
+
+
+async def _reserve_keys(
+    session: WriteSession, website_id: str, works: list[_Work], outcomes: list[Outcome | None]
+) -> tuple[list[_Work], list[tuple[_Work, _Work]]]:
+    """Record the requests that carry an idempotency key before anything else: a key used
+    before (or by a concurrent request, which this insert waits for) answers the first
+    request's outcome and pays nothing again. Returns the asks to decide, and the asks that
+    repeat a key of this batch with the ask whose outcome they share."""
+    keyed = [w for w in works if w.ask.idempotency_key is not None and not w.recorded]
+    if not keyed:
+        return works, []
+    first: dict[str, _Work] = {}
+    repeats: list[tuple[_Work, _Work]] = []
+    for w in keyed:
+        key = w.ask.idempotency_key or ""
+        if key in first:
+            repeats.append((w, first[key]))
+        else:
+            first[key] = w
+    moment = now()
+    table = CompletionRequest.__table__
+    statement = (
+        dialect_insert(session)(table).on_conflict_do_nothing().returning(table.c.idempotency_key)
+    )
+    rows = [_request_row(w, "processing", None, None, moment) for w in first.values()]
+    connection = await session.connection()
+    reserved = set((await connection.execute(statement, rows)).scalars())
+    earlier = [key for key in first if key not in reserved]
+    for row in await _requests_by_keys(session, website_id, earlier):
+        outcomes[first[row.idempotency_key or ""].index] = _replayed(row)
+    for key, w in first.items():
+        w.recorded = key in reserved
+    dropped = {first[key].index for key in earlier} | {w.index for w, _ in repeats}
+    return [w for w in works if w.index not in dropped], repeats
+
+
+async def _requests_by_keys(
+    session: WriteSession, website_id: str, keys: Sequence[str]
+) -> Sequence[CompletionRequest]:
+    if not keys:
+        return []
+    return (
+        await session.scalars(
+            select(CompletionRequest).where(
+                CompletionRequest.website_id == website_id,
+                CompletionRequest.idempotency_key.in_(keys),
+            )
+        )
+    ).all()
 
 
 def _replayed(row: CompletionRequest) -> Outcome:
+    result = row.result or {}
     refusal = None
     if row.status == "failed":
-        refusal = Refusal((row.result or {}).get("code", "failed"), row.message or "failed")
-    return Outcome(row, refusal, paid=list((row.result or {}).get("paid", [])))
+        refusal = Refusal(result.get("code", "failed"), row.message or "failed")
+    return Outcome(row.id, row.status, refusal, paid=list(result.get("paid", [])))
 
 
-async def _by_key(session: WriteSession, website_id: str, key: str) -> CompletionRequest | None:
-    found: CompletionRequest | None = await session.scalar(
-        select(CompletionRequest).where(
-            CompletionRequest.website_id == website_id, CompletionRequest.idempotency_key == key
-        )
-    )
-    return found
-
-
-async def _insert_request(
-    session: WriteSession,
-    rule: Rule,
-    user_id: str,
-    key: str | None,
-    request: dict[str, Any],
-) -> CompletionRequest | None:
+async def _defer_remote(
+    session: WriteSession, works: list[_Work], outcomes: list[Outcome | None]
+) -> list[_Work]:
+    """Asks whose verifier calls out are recorded as pending and left to the worker."""
+    live = []
+    pending_rows = []
     moment = now()
-    statement = (
-        dialect_insert(session)(CompletionRequest)
-        .values(
-            id=new_id(),
-            organization_id=rule.organization_id,
-            website_id=rule.website_id,
-            rule_id=rule.id,
-            user_id=user_id,
-            status="processing",
-            idempotency_key=key,
-            request=request,
-            created_at=moment,
-            updated_at=moment,
-        )
-        .on_conflict_do_nothing()
-        .returning(CompletionRequest.id)
+    for w in works:
+        if VERIFIERS[w.view.type].local or w.ask.request_id is not None:
+            live.append(w)
+            continue
+        if w.recorded:
+            await session.execute(
+                update(CompletionRequest)
+                .where(CompletionRequest.id == w.request_id)
+                .values(status="pending", updated_at=moment)
+            )
+        else:
+            pending_rows.append(_request_row(w, "pending", None, None, moment))
+        await enqueue(session, VERIFY_JOB, {"requestId": w.request_id})
+        outcomes[w.index] = Outcome(w.request_id, "pending")
+    if pending_rows:
+        await session.execute(insert(CompletionRequest), pending_rows)
+    return live
+
+
+def stateful(view: RuleView) -> bool:
+    """Whether completing the rule depends on what the user completed before (its interval,
+    cap or progress) or grants something held once (a badge, a multiplier). Completions of
+    other rules (points, unlimited, uncapped) are independent of one another."""
+    return (
+        view.interval != "unlimited"
+        or view.max_amount is not None
+        or view.track_progress
+        or view.reward_type != "points"
     )
-    inserted = (await session.execute(statement)).scalar_one_or_none()
-    if inserted is None:
-        return None
-    return await session.get_one(CompletionRequest, inserted)
 
 
-async def settle(
-    session: WriteSession,
-    request: CompletionRequest,
-    rule: Rule,
-    website: Website,
-    claim: Claim,
-) -> Outcome:
-    """Decide and write a completion request: completed with what it paid, or failed with
-    why. Nothing is paid when it fails."""
-    judged = await _judge(session, rule, RuleView.of(rule.id, rule.definition), website, claim)
-    moment = now()
-    request.updated_at = moment
-    if isinstance(judged, Refusal):
-        request.status, request.message = "failed", judged.message
-        request.result = {"code": judged.code}
-        return Outcome(request, judged)
-    paid = await _pay(session, request, rule, website, judged)
-    if isinstance(paid, Refusal):
-        request.status, request.message, request.result = (
-            "failed",
-            paid.message,
-            {"code": paid.code},
-        )
-        return Outcome(request, paid)
-    if not paid:
-        refusal = Refusal("rule_already_completed", "You have already completed this rule")
-        request.status, request.message, request.result = (
-            "failed",
-            refusal.message,
-            {"code": refusal.code},
-        )
-        return Outcome(request, refusal)
-    request.status, request.message = "completed", "Completed"
-    request.fulfilled_at = moment
-    request.result = {"paid": paid}
-    await publish(
-        session,
-        organization_id=rule.organization_id,
-        website_id=rule.website_id,
-        topic="completion",
-        payload={
-            "requestId": request.id,
-            "ruleId": rule.id,
-            "userId": request.user_id,
-            "paid": paid,
-        },
-    )
-    return Outcome(request, paid=paid)
-
-
-@dataclass(frozen=True)
-class Judged:
-    """A claim that passed verification and eligibility: what it pays, in which period."""
-
-    view: RuleView
-    parts: list[Part]
-    period: str
-    user_id: str
-    progress: RuleProgress | None = None
+async def _lock_users(session: WriteSession, user_ids: set[str], *, lock: bool) -> dict[str, str]:
+    """The users' states; with ``lock``, their rows are locked FOR NO KEY UPDATE in id
+    order, which serialises each user's completions without blocking the rows that merely
+    reference the user (their foreign keys take KEY SHARE locks)."""
+    if not user_ids:
+        return {}
+    query = select(User.id, User.state).where(User.id.in_(sorted(user_ids))).order_by(User.id)
+    if lock:
+        query = query.with_for_update(key_share=True)
+    states: dict[str, str] = dict((await session.execute(query)).tuples().all())
+    if states.keys() != user_ids:
+        raise UserNotFound("User not found")
+    return states
 
 
 async def _judge(
-    session: WriteSession, rule: Rule, view: RuleView, website: Website, claim: Claim
-) -> Judged | Refusal:
-    # FOR NO KEY UPDATE: serialises this user's completions without blocking the rows that
-    # merely reference the user (their foreign keys take KEY SHARE locks).
-    user = await session.scalar(
-        select(User).where(User.id == claim.user_id).with_for_update(key_share=True)
-    )
-    if user is None:
-        raise UserNotFound("User not found")
+    session: WriteSession, website: Website, works: list[_Work], states: Mapping[str, str]
+) -> None:
+    """Decide every ask in order: eligibility, verification, the parts it pays and how
+    much, against the state of the database and of the asks before it."""
+    if not works:
+        return
     moment = now()
-    if (refusal := decide.closed(view, moment)) is not None:
-        return refusal
-    if user.state == "blocked":
-        return Refusal("user_blocked", "This user is blocked")
-    verdict = await VERIFIERS[view.type].check(session, view, claim)
-    if not verdict.ok:
-        return Refusal(verdict.code, verdict.message)
     zone = ZoneInfo(website.time_zone)
-    period = periods.period_key(
-        view.interval, moment, zone, unique=new_id(), custom_days=view.custom_days
+    for w in works:
+        w.refusal = decide.closed(w.view, moment)
+        if w.refusal is None and states[w.user_id] == "blocked":
+            w.refusal = Refusal("user_blocked", "This user is blocked")
+        if w.refusal is None:
+            verdict = await VERIFIERS[w.view.type].check(session, w.view, w.ask.claim)
+            if not verdict.ok:
+                w.refusal = Refusal(verdict.code, verdict.message)
+        # A progress rule's claims share their cycle's period, however often it may be
+        # earned: each range is paid once per cycle.
+        unique = "" if w.view.track_progress else w.request_id
+        w.period = periods.period_key(
+            w.view.interval, moment, zone, unique=unique, custom_days=w.view.custom_days
+        )
+    live = [w for w in works if w.refusal is None]
+    progress = await _progress_rows(session, [w for w in live if w.view.track_progress])
+    for w in live:
+        if w.view.track_progress:
+            w.progress = progress.get((w.ask.rule.id, w.user_id))
+            w.period = f"{w.period}#c{w.progress.cycle if w.progress else 0}"
+    done = await _completed_parts(session, live)
+    terms = await _terms(session, website, {w.view.currency_id for w in live})
+    factors = await live_multipliers(
+        session, {w.user_id for w in live if w.view.reward_type == "points"}
     )
-    progress = None
-    if view.track_progress:
-        progress = await session.scalar(
-            select(RuleProgress)
-            .where(RuleProgress.rule_id == rule.id, RuleProgress.user_id == user.id)
-            .with_for_update()
+    room = await _cap_rooms(session, live, zone, moment, terms)
+    for w in live:
+        _decide(w, done, terms, factors, room)
+
+
+async def _progress_rows(
+    session: WriteSession, works: list[_Work]
+) -> dict[tuple[str, str], RuleProgress]:
+    pairs = sorted({(w.ask.rule.id, w.user_id) for w in works})
+    if not pairs:
+        return {}
+    rows = await session.scalars(
+        select(RuleProgress)
+        .where(tuple_(RuleProgress.rule_id, RuleProgress.user_id).in_(pairs))
+        .order_by(RuleProgress.id)
+        .with_for_update()
+    )
+    return {(r.rule_id, r.user_id): r for r in rows}
+
+
+async def _completed_parts(
+    session: WriteSession, works: list[_Work]
+) -> dict[tuple[str, str, str], set[str]]:
+    """(rule, user, period, part) of the completions already written for these asks'
+    periods (an unlimited rule's period is new for every ask: nothing to look up)."""
+    wanted = [w for w in works if w.view.track_progress or not w.period.startswith("u:")]
+    found: dict[tuple[str, str, str], set[str]] = {}
+    if not wanted:
+        return found
+    rows = await session.execute(
+        select(Completion.rule_id, Completion.user_id, Completion.period, Completion.part).where(
+            Completion.rule_id.in_(sorted({w.ask.rule.id for w in wanted})),
+            Completion.user_id.in_(sorted({w.user_id for w in wanted})),
+            Completion.period.in_(sorted({w.period for w in wanted})),
         )
-        value = progress.progress if progress is not None else 0
-        cycle = progress.cycle if progress is not None else 0
-        period = f"{period}#c{cycle}"
-        paid = set(
-            await session.scalars(
-                select(Completion.part).where(
-                    Completion.rule_id == rule.id,
-                    Completion.user_id == user.id,
-                    Completion.period == period,
-                )
+    )
+    for rule_id, user_id, period, part in rows.tuples():
+        found.setdefault((rule_id, user_id, period), set()).add(part)
+    return found
+
+
+async def _terms(
+    session: WriteSession, website: Website, currency_ids: set[str]
+) -> dict[str, CurrencyTerms]:
+    found = await currency_terms(session, website.organization_id, None, currency_ids, _TERMS)
+    if missing := currency_ids - found.keys():
+        raise NotFound(
+            f"The currency {sorted(missing)[0]} no longer exists", code="currency_not_found"
+        )
+    return found
+
+
+async def _cap_rooms(
+    session: WriteSession,
+    works: list[_Work],
+    zone: ZoneInfo,
+    moment: datetime,
+    terms: Mapping[str, CurrencyTerms],
+) -> dict[tuple[str, str], int]:
+    """Units still allowed by each capped rule for each user in its current window."""
+    capped = [w for w in works if w.view.max_amount is not None and w.view.max_interval]
+    room: dict[tuple[str, str], int] = {}
+    for rule_id in sorted({w.ask.rule.id for w in capped}):
+        group = [w for w in capped if w.ask.rule.id == rule_id]
+        view = group[0].view
+        assert view.max_amount is not None and view.max_interval is not None
+        start, end = periods.window(view.max_interval, moment, zone)
+        query = (
+            select(Completion.user_id, func.coalesce(func.sum(Completion.amount), 0))
+            .where(
+                Completion.rule_id == rule_id,
+                Completion.user_id.in_(sorted({w.user_id for w in group})),
+                Completion.created_at < end,
             )
+            .group_by(Completion.user_id)
         )
-        parts: list[Part] | Refusal = decide.progress_claim(view, value, paid)
+        if start is not None:
+            query = query.where(Completion.created_at >= start)
+        earned = dict((await session.execute(query)).tuples().all())
+        cap = decide.points_units(view.max_amount, Decimal(1), terms[view.currency_id].decimals)
+        for w in group:
+            room[(rule_id, w.user_id)] = max(0, cap - int(earned.get(w.user_id, 0)))
+    return room
+
+
+def _decide(
+    w: _Work,
+    done: dict[tuple[str, str, str], set[str]],
+    terms: Mapping[str, CurrencyTerms],
+    factors: dict[str, list[tuple[Decimal, list[str] | None]]],
+    room: dict[tuple[str, str], int],
+) -> None:
+    """The parts one ask pays and their units, updating the batch's state for the next."""
+    rule_id, view = w.ask.rule.id, w.view
+    paid = done.setdefault((rule_id, w.user_id, w.period), set())
+    if view.track_progress:
+        value = w.progress.progress if w.progress is not None else 0
+        found: list[Part] | Refusal = decide.progress_claim(view, value, paid)
     else:
+        claim = w.ask.claim
         actions = int(claim.range_value) if view.per_action and claim.range_value else 1
-        parts = decide.whole_rule(
+        found = decide.whole_rule(
             view,
             range_value=None if view.per_action else claim.range_value,
             actions=actions,
             override=claim.amount,
         )
-        if not isinstance(parts, Refusal):
-            done = await session.scalar(
-                select(Completion.id).where(
-                    Completion.rule_id == rule.id,
-                    Completion.user_id == user.id,
-                    Completion.period == period,
-                    Completion.part == "",
-                )
+        if not isinstance(found, Refusal) and "" in paid:
+            found = _already(view)
+    if isinstance(found, Refusal):
+        w.refusal = found
+        return
+    factor = Decimal(1)
+    if view.reward_type == "points" and not view.skip_multiplier:
+        factor = combined_factor(factors.get(w.user_id, ()), view.currency_id)
+    left = room.get((rule_id, w.user_id))
+    if left == 0 and view.reward_type == "points":
+        per = CAP_WORDS.get(view.max_interval or "", "")
+        w.refusal = Refusal("rule_limit_reached", f"The most this rule pays {per} has been earned")
+        return
+    w.terms = terms[view.currency_id]
+    decimals = w.terms.decimals
+    w.parts = found
+    for part in found:
+        units = 0
+        if view.reward_type == "points":
+            units = decide.capped(decide.points_units(part.amount, factor, decimals), 0, left)
+            if left is not None:
+                left -= units
+        w.units.append(units)
+        paid.add(part.key)
+    if left is not None:
+        room[(rule_id, w.user_id)] = left
+    if view.reward_type == "multiplier":
+        # Later asks of this batch earn with the factor this one grants.
+        for part in found:
+            factors.setdefault(w.user_id, []).append(
+                (part.multiplier or part.amount, _currencies(view))
             )
-            if done is not None:
-                return _already(view)
-    if isinstance(parts, Refusal):
-        return parts
-    return Judged(view, parts, period, user.id, progress)
+
+
+def _currencies(view: RuleView) -> list[str] | None:
+    return list(view.multiplier_currencies) if view.multiplier_currencies else None
 
 
 def _already(view: RuleView) -> Refusal:
     when = {
-        "once": "",
         "daily": " today",
         "weekly": " this week",
         "monthly": " this month",
@@ -276,165 +472,219 @@ def _already(view: RuleView) -> Refusal:
     return Refusal("rule_already_completed", f"You have already completed this rule{when}")
 
 
-async def _pay(
-    session: WriteSession,
-    request: CompletionRequest,
-    rule: Rule,
-    website: Website,
-    judged: Judged,
-) -> list[dict[str, Any]] | Refusal:
-    view, moment = judged.view, now()
-    terms = (await currency_terms(session, rule.organization_id, None, [view.currency_id])).get(
-        view.currency_id
-    )
-    if terms is None:
-        raise NotFound("The rule's currency no longer exists", code="currency_not_found")
-    factor = Decimal(1)
-    if view.reward_type == "points" and not view.skip_multiplier:
-        factor = await active_factor(session, judged.user_id, view.currency_id)
-    room = await _cap_room(session, rule, website, judged, terms, moment)
-    if room == 0 and view.reward_type == "points":
-        per = CAP_WORDS.get(view.max_interval or "", "")
-        return Refusal("rule_limit_reached", f"The most this rule pays {per} has been earned")
-    lines: list[Line] = []
-    paid: list[dict[str, Any]] = []
-    for part in judged.parts:
-        units = 0
-        if view.reward_type == "points":
-            units = decide.capped(decide.points_units(part.amount, factor, terms.decimals), 0, room)
-            if room is not None:
-                room -= units
-        completion_id = await _insert_completion(session, request, rule, judged, part, units, terms)
-        if completion_id is None:
-            continue  # paid meanwhile (the unique key), never twice
-        record: dict[str, Any] = {"part": part.key or "rule", "amount": units}
-        if units > 0:
-            lines.append(
-                Line(
-                    judged.user_id,
-                    view.currency_id,
-                    "credit",
-                    units,
-                    f"completion:{completion_id}",
-                    source="rule",
-                )
+async def _write(session: WriteSession, works: list[_Work]) -> None:
+    """Completions, ledger entries, badges, multipliers, progress, outbox and request rows
+    of the batch. The completions and the ledger go in one savepoint; if the ledger refuses
+    one of them (a balance above its currency's maximum), they are written one by one so
+    that only that ask fails."""
+    paying = [w for w in works if w.refusal is None]
+    try:
+        async with session.begin_nested():
+            await _write_paid(session, paying)
+    except BusinessRefusal:
+        for w in paying:
+            try:
+                async with session.begin_nested():
+                    await _write_paid(session, [w])
+            except BusinessRefusal as refusal:
+                w.refusal = Refusal(refusal.code, refusal.message)
+    paying = [w for w in paying if w.refusal is None]
+    for w in paying:
+        await _after_paid(session, w)
+    if paying:
+        first = paying[0].ask.rule
+        completed = [
+            {
+                "requestId": w.request_id if w.ask.record else None,
+                "ruleId": w.ask.rule.id,
+                "userId": w.user_id,
+                "paid": w.paid,
+            }
+            for w in paying
+        ]
+        await publish_many(
+            session,
+            [
+                {
+                    "organization_id": first.organization_id,
+                    "website_id": first.website_id,
+                    "topic": "completions",
+                    "payload": {"completions": completed},
+                }
+            ],
+        )
+    await _record(session, works)
+
+
+async def _write_paid(session: WriteSession, works: list[_Work]) -> None:
+    """The completions, and the ledger entries of the points they pay: one ledger
+    transaction per rule of the batch, an entry per completion part that pays."""
+    moment = now()
+    rows: list[dict[str, Any]] = []
+    rules: dict[str, Rule] = {}
+    lines: dict[str, list[Line]] = {}
+    transaction_ids: dict[str, str] = {}
+    for w in works:
+        rule = w.ask.rule
+        w.completion_ids = [new_id() for _ in w.parts]
+        if any(w.units):
+            rules[rule.id] = rule
+            w.transaction_id = transaction_ids.setdefault(rule.id, new_id())
+        for part, units, completion_id in zip(w.parts, w.units, w.completion_ids, strict=True):
+            rows.append(
+                {
+                    "id": completion_id,
+                    "organization_id": rule.organization_id,
+                    "website_id": rule.website_id,
+                    "rule_id": rule.id,
+                    "user_id": w.user_id,
+                    "period": w.period,
+                    "part": part.key,
+                    "amount": units,
+                    "currency_id": w.view.currency_id,
+                    "transaction_id": w.transaction_id if units > 0 else None,
+                    "request_id": w.request_id if w.ask.record else None,
+                    "created_at": moment,
+                }
             )
-        if part.badge_id is not None or (view.reward_type == "badge" and view.badge_id):
-            badge = part.badge_id or view.badge_id
-            assert badge is not None
+            if units > 0:
+                key = f"completion:{completion_id}"
+                line = Line(w.user_id, w.view.currency_id, "credit", units, key, source="rule")
+                lines.setdefault(rule.id, []).append(line)
+    if rows:
+        # The users are locked and the periods checked: a conflict here is a bug, and the
+        # savepoint rolls the batch back rather than pay twice.
+        table = Completion.__table__
+        statement = dialect_insert(session)(table).on_conflict_do_nothing().returning(table.c.id)
+        connection = await session.connection()
+        inserted = (await connection.execute(statement, rows)).scalars().all()
+        if len(inserted) != len(rows):
+            raise CompletionConflict("A completion of this period was written concurrently")
+    if lines:
+        terms = {w.terms.id: w.terms for w in works if w.terms is not None}
+        transactions = [
+            NewTransaction(
+                rule.organization_id,
+                rule.website_id,
+                rule.name,
+                "loyalty_rule",
+                lines[rule_id],
+                rule_id,
+                transaction_ids[rule_id],
+            )
+            for rule_id, rule in rules.items()
+        ]
+        await post_transactions(session, transactions, terms)
+
+
+class CompletionConflict(BusinessRefusal):
+    code = "rule_already_completed"
+
+
+async def _after_paid(session: WriteSession, w: _Work) -> None:
+    """Badges, multipliers and progress of one paid ask; what it paid, for its answer."""
+    rule, view = w.ask.rule, w.view
+    for part, units in zip(w.parts, w.units, strict=True):
+        record: dict[str, Any] = {"part": part.key or "rule", "amount": units}
+        badge = part.badge_id
+        if badge is not None:
             await award_badge(
                 session,
                 organization_id=rule.organization_id,
                 website_id=rule.website_id,
                 badge_id=badge,
-                user_id=judged.user_id,
+                user_id=w.user_id,
                 rule_id=rule.id,
             )
             record["badgeId"] = badge
         if view.reward_type == "multiplier":
-            factor_given = part.multiplier or part.amount
             granted = await grant_multiplier(
                 session,
                 organization_id=rule.organization_id,
                 website_id=rule.website_id,
-                user_id=judged.user_id,
-                factor=factor_given,
+                user_id=w.user_id,
+                factor=part.multiplier or part.amount,
                 rule_id=rule.id,
-                currency_ids=list(view.multiplier_currencies)
-                if view.multiplier_currencies
-                else None,
+                currency_ids=_currencies(view),
                 title=rule.name,
             )
             record["multiplierId"] = granted.id
-        paid.append(record)
-    if lines:
-        posted = await post_transaction(
-            session,
-            organization_id=rule.organization_id,
-            website_id=rule.website_id,
-            description=rule.name,
-            type="loyalty_rule",
-            lines=lines,
-            currencies={terms.id: terms},
-            rule_id=rule.id,
-        )
-        transaction_id = posted.transaction["id"]
-        await session.execute(
-            update(Completion)
-            .where(Completion.request_id == request.id)
-            .values(transaction_id=transaction_id)
-        )
-    if paid and judged.progress is not None and any(r["part"] == "rule" for r in paid):
-        await _fulfil(session, judged.progress, view, moment)
-    return paid
+        w.paid.append(record)
+    if w.progress is not None and any(p.key == "" for p in w.parts):
+        moment = now()
+        if view.reset_on_claim:
+            await session.execute(delete(RuleProgress).where(RuleProgress.id == w.progress.id))
+        else:
+            w.progress.fulfilled_at = moment
+            w.progress.updated_at = moment
 
 
-async def _cap_room(
-    session: WriteSession,
-    rule: Rule,
-    website: Website,
-    judged: Judged,
-    terms: CurrencyTerms,
-    moment: datetime,
-) -> int | None:
-    """Units still allowed by maxAmountPerInterval in its window (None: no cap)."""
-    view = judged.view
-    if view.max_amount is None or view.max_interval is None:
-        return None
-    start, end = periods.window(view.max_interval, moment, ZoneInfo(website.time_zone))
-    query = select(func.coalesce(func.sum(Completion.amount), 0)).where(
-        Completion.rule_id == rule.id,
-        Completion.user_id == judged.user_id,
-        Completion.created_at < end,
+def _request_row(
+    w: _Work, status: str, message: str | None, result: dict[str, Any] | None, moment: datetime
+) -> dict[str, Any]:
+    rule = w.ask.rule
+    return {
+        "id": w.request_id,
+        "organization_id": rule.organization_id,
+        "website_id": rule.website_id,
+        "rule_id": rule.id,
+        "user_id": w.user_id,
+        "status": status,
+        "message": message,
+        "idempotency_key": w.ask.idempotency_key,
+        "request": dict(w.ask.request),
+        "result": result,
+        "created_at": moment,
+        "updated_at": moment,
+        "fulfilled_at": moment if status == "completed" else None,
+    }
+
+
+_SETTLE = (
+    update(CompletionRequest)
+    .where(CompletionRequest.id == bindparam("rid"))
+    .values(
+        status=bindparam("status"),
+        message=bindparam("message"),
+        result=bindparam("result"),
+        updated_at=bindparam("moment"),
+        fulfilled_at=bindparam("fulfilled"),
     )
-    if start is not None:
-        query = query.where(Completion.created_at >= start)
-    earned = int(await session.scalar(query) or 0)
-    cap = decide.points_units(view.max_amount, Decimal(1), terms.decimals)
-    return max(0, cap - earned)
+)
 
 
-async def _insert_completion(
-    session: WriteSession,
-    request: CompletionRequest,
-    rule: Rule,
-    judged: Judged,
-    part: Part,
-    units: int,
-    terms: CurrencyTerms,
-) -> str | None:
-    statement = (
-        dialect_insert(session)(Completion)
-        .values(
-            id=new_id(),
-            organization_id=rule.organization_id,
-            website_id=rule.website_id,
-            rule_id=rule.id,
-            user_id=judged.user_id,
-            period=judged.period,
-            part=part.key,
-            amount=units,
-            currency_id=terms.id,
-            request_id=request.id,
-            created_at=now(),
-        )
-        .on_conflict_do_nothing()
-        .returning(Completion.id)
-    )
-    found: str | None = (await session.execute(statement)).scalar_one_or_none()
-    return found
-
-
-async def _fulfil(
-    session: WriteSession, progress: RuleProgress, view: RuleView, moment: datetime
-) -> None:
-    """The rule completed at its target: the progress is kept 6 days (then purged by the
-    worker), or removed at once with resetProgressOnClaim."""
-    if view.reset_on_claim:
-        await session.execute(delete(RuleProgress).where(RuleProgress.id == progress.id))
-    else:
-        progress.fulfilled_at = moment
-        progress.updated_at = moment
+async def _record(session: WriteSession, works: list[_Work]) -> None:
+    """The outcome of every ask on its request row: new rows in one insert, rows recorded
+    earlier (idempotency keys, the worker's) in one executemany update."""
+    moment = now()
+    new, settled = [], []
+    for w in works:
+        result: dict[str, Any]
+        if w.refusal is not None:
+            status, message, result = "failed", w.refusal.message, {"code": w.refusal.code}
+        else:
+            status, message, result = "completed", "Completed", {"paid": w.paid}
+        if not w.ask.record:
+            continue
+        if w.recorded:
+            fulfilled = moment if status == "completed" else None
+            settled.append(
+                {
+                    "rid": w.request_id,
+                    "status": status,
+                    "message": message,
+                    "result": result,
+                    "moment": moment,
+                    "fulfilled": fulfilled,
+                }
+            )
+        else:
+            new.append(_request_row(w, status, message, result, moment))
+    connection = await session.connection()
+    if new:
+        await connection.execute(insert(CompletionRequest), new)
+    if settled:
+        await connection.execute(_SETTLE, settled)
 
 
 @handler(VERIFY_JOB)
@@ -458,8 +708,8 @@ async def _verify_in_worker(session: WriteSession, payload: dict[str, Any]) -> N
         range_value=_decimal(asked.get("rangeValue")),
         amount=_decimal(asked.get("amount")),
     )
-    request.status = "processing"
-    await settle(session, request, rule, website, claim)
+    ask = Ask(rule, claim, request.idempotency_key, asked, request_id=request.id)
+    await complete_many(session, website, [ask])
 
 
 def _decimal(value: Any) -> Decimal | None:

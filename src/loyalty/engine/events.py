@@ -9,16 +9,16 @@ batch, or the same batch sent twice at once, pays once.
 Each new event is matched against the website's live external rules whose
 ``metadata.trigger`` names it. A rule that tracks progress advances (by one, or by the
 number in the data field ``progressFrom``), which never rewards by itself; any other rule is
-completed through the earning pipeline, with an idempotency key derived from the event and
-the rule. One event's refusal (a once-rule already completed, a blocked user) is its result,
-not an error of the batch.
+completed through the earning pipeline, all the batch's completions at once; no
+completion request is recorded for them (the event's row, unique per website, already makes
+each happen once, and the answer lists what each event earned). One event's refusal (a
+once-rule already completed, a blocked user) is its result, not an error of the batch.
 
 Lock order, the same in every transaction so concurrent batches never deadlock: users
 created (wallets, then external identifiers, each sorted), events inserted (sorted by id),
 then the rows of the users whose events are new (sorted by id) for the whole batch.
 """
 
-import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -28,7 +28,7 @@ from sqlalchemy import or_, select
 
 from loyalty.db import WriteSession, dialect_insert
 from loyalty.engine import conditions, lifetime, progress
-from loyalty.engine.completions import request_completion
+from loyalty.engine.completions import Ask, Outcome, complete_many, stateful, view_of
 from loyalty.engine.conditions import Group, Scalar
 from loyalty.engine.models import Event
 from loyalty.engine.verify import Claim
@@ -107,13 +107,6 @@ def trigger_of(definition: Mapping[str, Any]) -> Trigger | None:
     return Trigger(raw["event"], group, source if isinstance(source, str) else None)
 
 
-def completion_key(event_id: str, rule_id: str) -> str:
-    """The idempotency key of the completion an event asks of a rule (at most 70 characters,
-    whatever the length of the event's id)."""
-    digest = hashlib.sha256(f"{event_id}\x00{rule_id}".encode()).hexdigest()
-    return f"event:{digest}"
-
-
 def progress_step(trigger: Trigger, data: Mapping[str, Scalar]) -> int | str:
     """By how much an event advances a progress rule, or why it cannot."""
     if trigger.progress_from is None:
@@ -144,22 +137,38 @@ async def ingest(
         first.setdefault(event.id, index)
     inserted = await _insert(session, website, [(events[i], users[i]) for i in first.values()])
     fresh = [i for i in first.values() if events[i].id in inserted]
-    await _lock_users(session, {users[i] for i in fresh})
     by_name = await _triggered(session, website, {events[i].name for i in fresh})
+    # Only users whose events reach a rule that depends on their history are locked;
+    # completions of independent rules (points, unlimited, uncapped) need no lock.
+    locked_names = {
+        name
+        for name, items in by_name.items()
+        if any(item.tracks_progress or stateful(view_of(item.rule)) for item in items)
+    }
+    await _lock_users(session, {users[i] for i in fresh if events[i].name in locked_names})
     currencies = {t.rule.currency_id for rules in by_name.values() for t in rules}
     terms = await currency_terms(session, website.organization_id, None, currencies)
     decimals = {currency: found.decimals for currency, found in terms.items()}
-    earned: dict[int, list[Earned]] = {}
+    earned: dict[int, list[Earned | Ask]] = {}
     for index in sorted(fresh):
         event = events[index]
         earned[index] = [
-            await _apply(session, website, item, event, users[index], decimals)
+            await _apply(session, item, event, users[index])
             for item in by_name.get(event.name, ())
             if conditions.matches(item.trigger.conditions, event.data)
         ]
+    # Every completion of the batch through the pipeline at once, in event order.
+    asks = [e for index in sorted(earned) for e in earned[index] if isinstance(e, Ask)]
+    outcomes = iter(await complete_many(session, website, asks))
+    results: dict[int, list[Earned]] = {
+        index: [
+            e if isinstance(e, Earned) else _completed(e, next(outcomes), decimals) for e in items
+        ]
+        for index, items in earned.items()
+    }
     return [
-        EventResult(event.id, "processed", earned[index])
-        if index in earned
+        EventResult(event.id, "processed", results[index])
+        if index in results
         else EventResult(event.id, "duplicate")
         for index, event in enumerate(events)
     ]
@@ -264,13 +273,15 @@ async def _insert(
         }
         for event, user_id in sorted(events, key=lambda pair: pair[0].id)
     ]
+    table = Event.__table__
     statement = (
-        dialect_insert(session)(Event)
-        .values(rows)
+        dialect_insert(session)(table)
         .on_conflict_do_nothing(index_elements=["website_id", "external_id"])
-        .returning(Event.external_id)
+        .returning(table.c.external_id)
     )
-    return set((await session.execute(statement)).scalars())
+    # One executemany: rows go in batches of multi-row inserts, in the order given.
+    connection = await session.connection()
+    return set((await connection.execute(statement, rows)).scalars())
 
 
 async def _lock_users(session: WriteSession, user_ids: set[str]) -> None:
@@ -315,13 +326,9 @@ async def _triggered(
 
 
 async def _apply(
-    session: WriteSession,
-    website: Website,
-    item: Triggered,
-    event: EventIn,
-    user_id: str,
-    decimals: Mapping[str, int],
-) -> Earned:
+    session: WriteSession, item: Triggered, event: EventIn, user_id: str
+) -> Earned | Ask:
+    """Advance a progress rule now; a rule to complete becomes an ask of the batch."""
     rule = item.rule
     if item.tracks_progress:
         step = progress_step(item.trigger, event.data)
@@ -333,15 +340,12 @@ async def _apply(
         )
         await lifetime.revoke_unmet(session, rule, user_id, row.progress)
         return Earned(rule.id, "progressed", progress=row.progress)
-    outcome = await request_completion(
-        session,
-        rule,
-        website,
-        Claim(user_id=user_id),
-        idempotency_key=completion_key(event.id, rule.id),
-        verify_only=False,
-        request={"eventId": event.id, "eventName": event.name},
-    )
+    # No request row: the event's own row, unique per website, makes it happen once.
+    return Ask(rule, Claim(user_id=user_id), record=False)
+
+
+def _completed(ask: Ask, outcome: Outcome, decimals: Mapping[str, int]) -> Earned:
+    rule = ask.rule
     if outcome.refusal is not None:
         return Earned(rule.id, "failed", message=outcome.refusal.message)
     units = sum(int(paid.get("amount") or 0) for paid in outcome.paid)

@@ -38,9 +38,10 @@ def transaction_row(
     description: str,
     moment: datetime,
     rule_id: str | None = None,
+    id: str | None = None,
 ) -> dict[str, Any]:
     return {
-        "id": new_id(),
+        "id": id or new_id(),
         "organization_id": organization_id,
         "website_id": website_id,
         "description": description,

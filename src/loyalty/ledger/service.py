@@ -54,6 +54,8 @@ class NewTransaction:
     type: str
     lines: Sequence[Line]
     rule_id: str | None = None
+    # Given when the caller must know the id before writing (a completion names it).
+    id: str | None = None
 
 
 async def post_transaction(
@@ -98,7 +100,7 @@ def _posted(
     new: NewTransaction, accounts: Mapping[tuple[str, str], str], moment: datetime
 ) -> Posted:
     transaction = transaction_row(
-        new.organization_id, new.website_id, new.type, new.description, moment, new.rule_id
+        new.organization_id, new.website_id, new.type, new.description, moment, new.rule_id, new.id
     )
     return Posted(
         transaction,

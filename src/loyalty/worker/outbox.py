@@ -15,10 +15,10 @@ drain; across several workers, messages are handled concurrently.
 """
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 
 from loyalty.db import Database, WriteSession
 from loyalty.kit.clock import now
@@ -84,6 +84,28 @@ async def publish(
     )
     session.add(message)
     return message
+
+
+async def publish_many(session: WriteSession, messages: Sequence[Mapping[str, Any]]) -> None:
+    """Add several messages (``organization_id``, ``website_id``, ``topic``, ``payload``)
+    in the caller's transaction with one multi-row insert."""
+    if not messages:
+        return
+    moment = now()
+    rows = [
+        {
+            "id": new_id(),
+            "organization_id": m["organization_id"],
+            "website_id": m["website_id"],
+            "topic": m["topic"],
+            "payload": dict(m["payload"]),
+            "created_at": moment,
+            "processed_at": None,
+        }
+        for m in messages
+    ]
+    connection = await session.connection()
+    await connection.execute(insert(OutboxMessage), rows)
 
 
 async def drain(database: Database, *, limit: int) -> int:

@@ -107,11 +107,10 @@ async def complete_rule(
             loyaltyRuleId=rule.id,
             userId=user_id,
         )
-    assert outcome.request is not None
     return CompleteOut(
         message=QUEUED,
-        id=outcome.request.id,
-        status=outcome.request.status,
+        id=outcome.request_id,
+        status=outcome.status or "completed",
         loyaltyRuleId=rule.id,
         userId=user_id,
         paid=outcome.paid,
@@ -122,8 +121,8 @@ def _refused(outcome: Outcome) -> JSONResponse:
     """422 with the refusal; the failed request (if one was recorded) is committed."""
     assert outcome.refusal is not None
     content: dict[str, Any] = {"code": outcome.refusal.code, "message": outcome.refusal.message}
-    if outcome.request is not None:
-        content["details"] = {"id": outcome.request.id, "status": outcome.request.status}
+    if outcome.request_id is not None:
+        content["details"] = {"id": outcome.request_id, "status": outcome.status}
     return JSONResponse(content, status_code=422)
 
 
