@@ -58,8 +58,9 @@ async def database(settings: Settings) -> AsyncIterator[Database]:
 async def app(settings: Settings, database: Database) -> AsyncIterator[FastAPI]:
     application = create_app(settings, database=database)
     yield application
-    if getattr(application.state, "transfer_batcher", None) is not None:
-        await application.state.transfer_batcher.close()
+    for batcher in ("transfer_batcher", "completion_batcher"):
+        if getattr(application.state, batcher, None) is not None:
+            await getattr(application.state, batcher).close()
 
 
 @pytest.fixture

@@ -38,8 +38,9 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         finally:
             if worker is not None:
                 worker.cancel()
-            if getattr(app.state, "transfer_batcher", None) is not None:
-                await app.state.transfer_batcher.close()
+            for batcher in ("transfer_batcher", "completion_batcher"):
+                if getattr(app.state, batcher, None) is not None:
+                    await getattr(app.state, batcher).close()
             if database is None:
                 await db.dispose()
 

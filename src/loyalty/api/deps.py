@@ -6,6 +6,7 @@ from typing import Annotated
 from fastapi import Depends, Header, Request
 
 from loyalty.db import Database, ReadSession, WriteSession
+from loyalty.engine.batching import CompletionBatcher
 from loyalty.ledger.batching import TransferBatcher
 from loyalty.tenancy import keys
 from loyalty.tenancy import service as tenancy_service
@@ -66,3 +67,20 @@ async def transfer_batcher(request: Request) -> TransferBatcher:
 
 
 TransferBatcherDep = Annotated[TransferBatcher, Depends(transfer_batcher)]
+
+
+async def completion_batcher(request: Request) -> CompletionBatcher:
+    """The process's completion batcher, made on first use (it needs the running loop)."""
+    state = request.app.state
+    if getattr(state, "completion_batcher", None) is None:
+        settings = state.settings
+        state.completion_batcher = CompletionBatcher(
+            get_database(request),
+            max_batch=settings.ledger_batch_size,
+            runners=settings.ledger_batch_runners,
+        )
+    batcher: CompletionBatcher = state.completion_batcher
+    return batcher
+
+
+CompletionBatcherDep = Annotated[CompletionBatcher, Depends(completion_batcher)]

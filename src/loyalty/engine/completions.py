@@ -113,21 +113,6 @@ class _Work:
         return self.ask.claim.user_id
 
 
-async def request_completion(
-    session: WriteSession,
-    rule: Rule,
-    website: Website,
-    claim: Claim,
-    *,
-    idempotency_key: str | None,
-    verify_only: bool,
-    request: dict[str, Any],
-) -> Outcome:
-    """One completion request (the complete endpoint)."""
-    ask = Ask(rule, claim, idempotency_key, request)
-    return (await complete_many(session, website, [ask], verify_only=verify_only))[0]
-
-
 async def complete_many(
     session: WriteSession, website: Website, asks: Sequence[Ask], *, verify_only: bool = False
 ) -> list[Outcome]:

@@ -17,17 +17,19 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, model_validator
 from sqlalchemy import and_, select
 
-from loyalty.api.deps import PrincipalDep, ReadSessionDep, WriteSessionDep
+from loyalty.api.deps import CompletionBatcherDep, PrincipalDep, ReadSessionDep
 from loyalty.api.snag.common import ERRORS, PageQuery, WireModel, list_scope
-from loyalty.engine.completions import QUEUED, Outcome, request_completion
+from loyalty.db import ReadSession
+from loyalty.engine.completions import QUEUED, Ask, Outcome, complete_many
 from loyalty.engine.models import CompletionRequest, RuleProgress
 from loyalty.engine.verify import Claim
 from loyalty.kit.pagination import Page, split_page
 from loyalty.rules.service import rule_for
 from loyalty.tenancy.models import Website
+from loyalty.users import repository as users_repository
 from loyalty.users.identity import normalize_wallet
 from loyalty.users.models import User
-from loyalty.users.service import user_for
+from loyalty.users.service import UserNotFound, ids_for_wallets
 
 router = APIRouter(tags=["completions"], responses=ERRORS)
 
@@ -70,17 +72,25 @@ class CompleteOut(BaseModel):
 
 @router.post("/api/loyalty/rules/{rule_id}/complete")
 async def complete_rule(
-    rule_id: str, body: CompleteIn, principal: PrincipalDep, session: WriteSessionDep
+    rule_id: str,
+    body: CompleteIn,
+    principal: PrincipalDep,
+    batcher: CompletionBatcherDep,
 ) -> CompleteOut:
-    rule = await rule_for(session, principal, rule_id)
-    website = await session.get_one(Website, rule.website_id)
-    user_id = await user_for(
-        session,
-        website.organization_id,
-        website.id,
-        user_id=body.userId,
-        wallet=body.walletAddress,
-    )
+    """The rule and the user are looked up here; the completion itself is decided and
+    written by the process's completion batcher, with the requests arriving meanwhile
+    (no connection is held while it waits)."""
+    async with batcher.database.reading() as session:
+        rule = await rule_for(session, principal, rule_id)
+        website = await session.get_one(Website, rule.website_id)
+        user_id = await _existing_user(session, website, body)
+    if user_id is None:
+        assert body.walletAddress is not None
+        async with batcher.database.writing() as writing:
+            created = await ids_for_wallets(
+                writing, website.organization_id, website.id, [body.walletAddress]
+            )
+        user_id = created[normalize_wallet(body.walletAddress)]
     claim = Claim(
         user_id=user_id,
         verification_code=body.verificationCode,
@@ -89,15 +99,12 @@ async def complete_rule(
         range_value=body.rangeValue,
         amount=body.amount,
     )
-    outcome = await request_completion(
-        session,
-        rule,
-        website,
-        claim,
-        idempotency_key=body.idempotencyKey,
-        verify_only=body.verifyOnly in (True, "true"),
-        request=body.model_dump(mode="json", exclude_none=True),
-    )
+    ask = Ask(rule, claim, body.idempotencyKey, body.model_dump(mode="json", exclude_none=True))
+    if body.verifyOnly in (True, "true"):
+        async with batcher.database.writing() as writing:
+            (outcome,) = await complete_many(writing, website, [ask], verify_only=True)
+    else:
+        outcome = await batcher.submit(website, ask)
     if outcome.refusal is not None:
         return _refused(outcome)  # type: ignore[return-value]
     if outcome.verified_only:
@@ -115,6 +122,19 @@ async def complete_rule(
         userId=user_id,
         paid=outcome.paid,
     )
+
+
+async def _existing_user(session: ReadSession, website: Website, body: CompleteIn) -> str | None:
+    """The user named, in the rule's website: a ``userId`` must exist (404); a wallet nobody
+    has yet gives None (its user is created, and committed, before the completion)."""
+    if body.userId is not None:
+        if await users_repository.by_id(session, website.id, body.userId) is None:
+            raise UserNotFound("User not found")
+        return body.userId
+    assert body.walletAddress is not None
+    wallet = normalize_wallet(body.walletAddress)
+    found = await users_repository.ids_by_wallets(session, website.id, {wallet})
+    return found.get(wallet)
 
 
 def _refused(outcome: Outcome) -> JSONResponse:

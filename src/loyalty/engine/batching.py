@@ -1,0 +1,99 @@
+"""Group commit of completions, as the ledger's batcher does for transactions.
+
+Completion requests wait in a queue; a runner takes everything waiting (up to
+``max_batch``) and decides and writes it in one database transaction with
+``complete_many``, which gives every ask its own outcome (a refusal is an outcome, recorded
+on its request, not an error of the batch). Should the batch fail as a whole, every ask is
+run again on its own, so each gets the answer it would get alone. Correctness rests on the
+database (user locks, the completions' unique key): this only shares round trips and the
+commit, and any number of processes may run their own batchers against one database.
+"""
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass
+
+from loyalty.db import Database
+from loyalty.engine.completions import Ask, Outcome, complete_many
+from loyalty.tenancy.models import Website
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class _Job:
+    website: Website
+    ask: Ask
+    future: "asyncio.Future[Outcome]"
+
+
+class CompletionBatcher:
+    def __init__(self, database: Database, *, max_batch: int = 64, runners: int = 2) -> None:
+        self.database = database
+        self.max_batch = max_batch
+        self.runners = runners
+        self._queue: asyncio.Queue[_Job] = asyncio.Queue()
+        self._tasks: list[asyncio.Task[None]] = []
+        self.batches_committed = 0
+        self.batches_split = 0
+
+    async def submit(self, website: Website, ask: Ask) -> Outcome:
+        """Complete one ask; returns its outcome once committed, or raises its error."""
+        if not self._tasks:
+            self._tasks = [asyncio.create_task(self._run()) for _ in range(self.runners)]
+        job = _Job(website, ask, asyncio.get_running_loop().create_future())
+        self._queue.put_nowait(job)
+        return await job.future
+
+    async def close(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks = []
+
+    async def _run(self) -> None:
+        while True:
+            batch = [await self._queue.get()]
+            while len(batch) < self.max_batch and not self._queue.empty():
+                batch.append(self._queue.get_nowait())
+            try:
+                if len(batch) == 1 or not await self._together(batch):
+                    for job in batch:
+                        await self._alone(job)
+            except Exception:  # never let one batch stop the runner
+                log.exception("completion batch failed")
+
+    async def _together(self, batch: list[_Job]) -> bool:
+        by_website: dict[str, list[_Job]] = {}
+        for job in batch:
+            by_website.setdefault(job.website.id, []).append(job)
+        results: list[tuple[_Job, Outcome]] = []
+        try:
+            async with self.database.writing() as session:
+                for jobs in by_website.values():
+                    outcomes = await complete_many(
+                        session, jobs[0].website, [job.ask for job in jobs]
+                    )
+                    results += zip(jobs, outcomes, strict=True)
+        except Exception:
+            self.batches_split += 1
+            return False
+        self.batches_committed += 1
+        for job, outcome in results:
+            if not job.future.done():
+                job.future.set_result(outcome)
+        return True
+
+    async def _alone(self, job: _Job) -> None:
+        try:
+            async with self.database.writing() as session:
+                (outcome,) = await complete_many(session, job.website, [job.ask])
+        except Exception as exc:
+            if not job.future.done():
+                job.future.set_exception(exc)
+        else:
+            if not job.future.done():
+                job.future.set_result(outcome)
