@@ -23,6 +23,8 @@ class Options:
     duration: float
     debit_share: float
     output: Path
+    # Run only the HTTP scenarios whose name contains one of these (all when empty).
+    only: tuple[str, ...] = ()
 
 
 def _env(name: str, default: str) -> str:
@@ -112,6 +114,12 @@ def parser() -> argparse.ArgumentParser:
         help="Share of debits in the mixed scenario (default: 0.1).",
     )
     p.add_argument(
+        "--only",
+        type=lambda text: tuple(part.strip() for part in text.split(",") if part.strip()),
+        default=(),
+        help="Run only the scenarios whose name contains one of these, e.g. 'completion'.",
+    )
+    p.add_argument(
         "--output",
         type=Path,
         default=Path(_env("OUTPUT", str(RESULTS))),
@@ -135,4 +143,5 @@ def parse(argv: list[str] | None = None) -> Options:
         duration=1.0 if args.quick else args.duration,
         debit_share=args.debit_share,
         output=args.output,
+        only=args.only,
     )

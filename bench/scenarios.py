@@ -96,6 +96,8 @@ async def run_servers(
         warm = load.Transactions(tenant.currency_id, options.wallets, tag=f"{tag}-warm")
         acknowledged.absorb(await load.drive(sessions, warm, options.clients, options.warmup))
         for scenario in scenarios(tenant, options, tag):
+            if options.only and not any(part in scenario.name for part in options.only):
+                continue
             run = load.drive(sessions, scenario.workload, scenario.clients, options.duration)
             tally, cpu = await measured(servers, run)
             acknowledged.absorb(tally)

@@ -371,3 +371,18 @@ async def test_status_list_filters_and_pages(
         headers=tenant.headers,
     )
     assert len(rest.json()["data"]) == 1 and rest.json()["hasNextPage"] is False
+
+
+async def test_a_changed_or_deleted_rule_is_never_decided_on_a_stale_copy(
+    client: AsyncClient, tenant: Tenant, currency: str
+) -> None:
+    rule_id = await rule(client, tenant, external(currency, interval="unlimited"))
+    assert (await complete(client, tenant, rule_id)).json()["paid"][0]["amount"] == 10
+    changed = await client.post(f"{RULES}/{rule_id}", json={"amount": 25}, headers=tenant.headers)
+    assert changed.status_code == 200, changed.text
+    assert (await complete(client, tenant, rule_id)).json()["paid"][0]["amount"] == 25
+    deleted = await client.delete(f"{RULES}/{rule_id}", headers=tenant.headers)
+    assert deleted.status_code == 200
+    gone = await complete(client, tenant, rule_id)
+    assert gone.status_code in (404, 422) and gone.json()["code"] == "rule_not_found"
+    assert await balance(client, tenant) == 35

@@ -15,22 +15,36 @@ import logging
 from dataclasses import dataclass
 
 from loyalty.db import Database
-from loyalty.engine.completions import Ask, Outcome, complete_many
-from loyalty.tenancy.models import Website
+from loyalty.engine.completions import Ask, Outcome, WebsiteLike, complete_many
+from loyalty.kit.cache import TTLCache
+from loyalty.rules.service import RuleCache
+from loyalty.tenancy.service import WebsiteCache
 
 log = logging.getLogger(__name__)
 
 
 @dataclass
 class _Job:
-    website: Website
+    website: WebsiteLike
     ask: Ask
     future: "asyncio.Future[Outcome]"
+
+
+# How long this process trusts its copies of rules and websites; the pipeline checks each
+# rule's version as it writes, so a stale copy is never decided on.
+LOOKUP_SECONDS = 10.0
+USER_SECONDS = 600.0
 
 
 class CompletionBatcher:
     def __init__(self, database: Database, *, max_batch: int = 64, runners: int = 2) -> None:
         self.database = database
+        self.rules = RuleCache(LOOKUP_SECONDS)
+        self.websites = WebsiteCache(LOOKUP_SECONDS)
+        # User ids by (website, wallet or id): users are never deleted and a wallet always
+        # names the same user, so these never go stale (a blocked user is refused by the
+        # pipeline, which reads the user's state as it decides).
+        self.users: TTLCache[tuple[str, str], str] = TTLCache(USER_SECONDS, 100_000)
         self.max_batch = max_batch
         self.runners = runners
         self._queue: asyncio.Queue[_Job] = asyncio.Queue()
@@ -38,7 +52,7 @@ class CompletionBatcher:
         self.batches_committed = 0
         self.batches_split = 0
 
-    async def submit(self, website: Website, ask: Ask) -> Outcome:
+    async def submit(self, website: WebsiteLike, ask: Ask) -> Outcome:
         """Complete one ask; returns its outcome once committed, or raises its error."""
         if not self._tasks:
             self._tasks = [asyncio.create_task(self._run()) for _ in range(self.runners)]

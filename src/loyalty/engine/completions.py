@@ -12,10 +12,10 @@ part) backs this up: a rule can never pay twice for the same period.
 """
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam, delete, func, insert, select, tuple_, update
@@ -35,6 +35,7 @@ from loyalty.ledger.rows import Line
 from loyalty.ledger.service import NewTransaction, post_transactions
 from loyalty.multipliers.service import combined_factor, grant_multiplier, live_multipliers
 from loyalty.rules.models import Rule
+from loyalty.rules.service import live_rules
 from loyalty.tenancy.models import Website
 from loyalty.users.models import User
 from loyalty.users.service import UserNotFound
@@ -44,6 +45,36 @@ from loyalty.worker.outbox import publish_many
 QUEUED = "Completion request added to queue"
 VERIFY_JOB = "verify_completion"
 CAP_WORDS = {"daily": "per day", "weekly": "per week", "monthly": "per month", "lifetime": "in all"}
+
+
+class RuleLike(Protocol):
+    """A rule as the pipeline reads it: the ORM row, or a cached ``RuleSnapshot``."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def organization_id(self) -> str: ...
+    @property
+    def website_id(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def currency_id(self) -> str: ...
+    @property
+    def version(self) -> int: ...
+    @property
+    def definition(self) -> dict[str, Any]: ...
+
+
+class WebsiteLike(Protocol):
+    @property
+    def id(self) -> str: ...
+    @property
+    def organization_id(self) -> str: ...
+    @property
+    def time_zone(self) -> str: ...
+
+
 # Terms of the currencies rules pay in, cached per process like the ledger's.
 _TERMS: TTLCache[str, CurrencyTerms] = TTLCache(10.0)
 # Parsed rule documents by (rule id, version): a new version is a new key, never stale.
@@ -51,7 +82,7 @@ _VIEWS: dict[tuple[str, int], RuleView] = {}
 _VIEWS_MAX = 10_000
 
 
-def view_of(rule: Rule) -> RuleView:
+def view_of(rule: RuleLike) -> RuleView:
     key = (rule.id, rule.version)
     found = _VIEWS.get(key)
     if found is None:
@@ -77,7 +108,7 @@ class Outcome:
 class Ask:
     """One completion to decide: a rule, a claim for a user, and how it was asked."""
 
-    rule: Rule
+    rule: RuleLike
     claim: Claim
     idempotency_key: str | None = None
     request: Mapping[str, Any] = field(default_factory=dict)
@@ -114,7 +145,7 @@ class _Work:
 
 
 async def complete_many(
-    session: WriteSession, website: Website, asks: Sequence[Ask], *, verify_only: bool = False
+    session: WriteSession, website: WebsiteLike, asks: Sequence[Ask], *, verify_only: bool = False
 ) -> list[Outcome]:
     """Decide and write a batch of completions of one website: an outcome per ask, in
     order. Asks are decided in order, each seeing what the ones before it paid."""
@@ -128,6 +159,7 @@ async def complete_many(
             works.append(
                 _Work(index, ask, view, ask.request_id or new_id(), ask.request_id is not None)
             )
+    await _current_rules(session, works)
     repeats: list[tuple[_Work, _Work]] = []
     if not verify_only:
         works, repeats = await _reserve_keys(session, website.id, works, outcomes)
@@ -148,6 +180,19 @@ async def complete_many(
     for repeat, original in repeats:
         outcomes[repeat.index] = outcomes[original.index]
     return [o if o is not None else Outcome(None) for o in outcomes]
+
+
+async def _current_rules(session: WriteSession, works: list[_Work]) -> None:
+    """Every ask against its rule as it is now: a rule read from a cache may have changed
+    (decided on its new version) or been deleted since (refused)."""
+    current = await live_rules(session, {w.ask.rule.id for w in works})
+    for w in works:
+        found = current.get(w.ask.rule.id)
+        if found is None:
+            w.refusal = Refusal("rule_not_found", "This loyalty rule no longer exists")
+        elif found.version != w.ask.rule.version:
+            w.ask = replace(w.ask, rule=found)
+            w.view = view_of(found)
 
 
 def _unsupported(kind: str) -> Refusal:
@@ -269,7 +314,7 @@ async def _lock_users(session: WriteSession, user_ids: set[str], *, lock: bool) 
 
 
 async def _judge(
-    session: WriteSession, website: Website, works: list[_Work], states: Mapping[str, str]
+    session: WriteSession, website: WebsiteLike, works: list[_Work], states: Mapping[str, str]
 ) -> None:
     """Decide every ask in order: eligibility, verification, the parts it pays and how
     much, against the state of the database and of the asks before it."""
@@ -278,7 +323,8 @@ async def _judge(
     moment = now()
     zone = ZoneInfo(website.time_zone)
     for w in works:
-        w.refusal = decide.closed(w.view, moment)
+        if w.refusal is None:
+            w.refusal = decide.closed(w.view, moment)
         if w.refusal is None and states[w.user_id] == "blocked":
             w.refusal = Refusal("user_blocked", "This user is blocked")
         if w.refusal is None:
@@ -344,7 +390,7 @@ async def _completed_parts(
 
 
 async def _terms(
-    session: WriteSession, website: Website, currency_ids: set[str]
+    session: WriteSession, website: WebsiteLike, currency_ids: set[str]
 ) -> dict[str, CurrencyTerms]:
     found = await currency_terms(session, website.organization_id, None, currency_ids, _TERMS)
     if missing := currency_ids - found.keys():
@@ -506,7 +552,7 @@ async def _write_paid(session: WriteSession, works: list[_Work]) -> None:
     transaction per rule of the batch, an entry per completion part that pays."""
     moment = now()
     rows: list[dict[str, Any]] = []
-    rules: dict[str, Rule] = {}
+    rules: dict[str, RuleLike] = {}
     lines: dict[str, list[Line]] = {}
     transaction_ids: dict[str, str] = {}
     for w in works:

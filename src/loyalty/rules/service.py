@@ -1,17 +1,18 @@
 """Rule use cases: create, update, delete (optionally taking back the points the rule
 paid), list; every change is kept as a rule edit, and an edit can be restored."""
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, bindparam, func, or_, select
 
 from loyalty.badges.service import existing_badge_ids
 from loyalty.db import ReadSession, WriteSession
 from loyalty.errors import BusinessRefusal, FieldError, NotFound, ValidationFailed, raise_if_any
+from loyalty.kit.cache import TTLCache
 from loyalty.kit.clock import now
 from loyalty.ledger.currencies import CurrencyTerms, currency_in_website
 from loyalty.ledger.models import Account, Currency, Entry, Transaction
@@ -28,6 +29,65 @@ from loyalty.tenancy.models import Website
 from loyalty.tenancy.principal import Principal
 
 RULE_REVERSAL = "loyalty_rule_deletion"
+
+
+@dataclass(frozen=True)
+class RuleSnapshot:
+    """What completing a rule needs of it, as plain values safe to share between requests.
+    ``version`` tells whether the rule changed since (the earning pipeline checks it)."""
+
+    id: str
+    organization_id: str
+    website_id: str
+    type: str
+    name: str
+    currency_id: str
+    version: int
+    definition: dict[str, Any]
+
+
+# Live rules by id, cached per process for the completion path; a stale entry is caught
+# by the pipeline, which checks every rule's version when it writes.
+RuleCache = TTLCache[str, RuleSnapshot]
+
+_SNAPSHOT = select(
+    Rule.id,
+    Rule.organization_id,
+    Rule.website_id,
+    Rule.type,
+    Rule.name,
+    Rule.currency_id,
+    Rule.version,
+    Rule.definition,
+).where(Rule.id.in_(bindparam("ids", expanding=True)), Rule.deleted_at.is_(None))
+
+
+async def live_rules(session: ReadSession, rule_ids: Iterable[str]) -> dict[str, RuleSnapshot]:
+    """Snapshots of the live (not deleted) rules among these ids."""
+    wanted = sorted(set(rule_ids))
+    if not wanted:
+        return {}
+    rows = await session.execute(_SNAPSHOT, {"ids": wanted})
+    return {row[0]: RuleSnapshot(*row) for row in rows.tuples()}
+
+
+async def rule_snapshot(
+    session: ReadSession, principal: Principal, rule_id: str, cache: RuleCache | None = None
+) -> RuleSnapshot:
+    """A live rule of the key's organization and websites (404 otherwise), from the cache
+    when it has it."""
+    found = cache.get(rule_id) if cache is not None else None
+    if found is None:
+        found = (await live_rules(session, [rule_id])).get(rule_id)
+        if found is not None and cache is not None:
+            cache.put(rule_id, found)
+    if (
+        found is None
+        or found.organization_id != principal.organization_id
+        or not principal.may_use(found.website_id)
+    ):
+        raise RuleNotFound("Loyalty rule not found")
+    return found
 
 
 class RuleNotFound(NotFound):

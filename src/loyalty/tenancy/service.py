@@ -2,6 +2,9 @@
 
 import zoneinfo
 from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import select
 
 from loyalty.db import ReadSession, WriteSession
 from loyalty.errors import FieldError, NotFound, Unauthenticated, ValidationFailed
@@ -127,3 +130,34 @@ async def authenticate(session: ReadSession, api_key: str | None, cache: KeyCach
     )
     cache.put(digest, principal)
     return principal
+
+
+@dataclass(frozen=True)
+class WebsiteSnapshot:
+    """What the earning pipeline needs of a website, safe to share between requests."""
+
+    id: str
+    organization_id: str
+    time_zone: str
+
+
+# Websites by id, cached per process: a changed time zone is seen within the cache's ttl.
+WebsiteCache = TTLCache[str, WebsiteSnapshot]
+
+
+async def website_snapshot(
+    session: ReadSession, website_id: str, cache: WebsiteCache | None = None
+) -> WebsiteSnapshot:
+    found = cache.get(website_id) if cache is not None else None
+    if found is None:
+        row = (
+            await session.execute(
+                select(Website.id, Website.organization_id, Website.time_zone).where(
+                    Website.id == website_id
+                )
+            )
+        ).one()
+        found = WebsiteSnapshot(*row)
+        if cache is not None:
+            cache.put(website_id, found)
+    return found

@@ -18,11 +18,13 @@ from loyalty.api.snag import (
     websites,
 )
 
-# The ledger's write route first: routes are matched in order, and it is the hottest.
+# The hottest write routes first (ledger, completions, events): routes are matched in order.
 ROUTERS: tuple[APIRouter, ...] = tuple(
     module.router
     for module in (
         transactions,
+        completions,
+        events,
         accounts,
         currencies,
         users,
@@ -30,9 +32,7 @@ ROUTERS: tuple[APIRouter, ...] = tuple(
         rules,
         rule_edits,
         rule_groups,
-        completions,
         rule_statuses,
-        events,
         badges,
         multipliers,
     )

@@ -24,8 +24,8 @@ from loyalty.engine.completions import QUEUED, Ask, Outcome, complete_many
 from loyalty.engine.models import CompletionRequest, RuleProgress
 from loyalty.engine.verify import Claim
 from loyalty.kit.pagination import Page, split_page
-from loyalty.rules.service import rule_for
-from loyalty.tenancy.models import Website
+from loyalty.rules.service import rule_snapshot
+from loyalty.tenancy.service import WebsiteSnapshot, website_snapshot
 from loyalty.users import repository as users_repository
 from loyalty.users.identity import normalize_wallet
 from loyalty.users.models import User
@@ -80,10 +80,13 @@ async def complete_rule(
     """The rule and the user are looked up here; the completion itself is decided and
     written by the process's completion batcher, with the requests arriving meanwhile
     (no connection is held while it waits)."""
+    named = body.userId or normalize_wallet(body.walletAddress or "")
     async with batcher.database.reading() as session:
-        rule = await rule_for(session, principal, rule_id)
-        website = await session.get_one(Website, rule.website_id)
-        user_id = await _existing_user(session, website, body)
+        rule = await rule_snapshot(session, principal, rule_id, batcher.rules)
+        website = await website_snapshot(session, rule.website_id, batcher.websites)
+        user_id = batcher.users.get((website.id, named))
+        if user_id is None:
+            user_id = await _existing_user(session, website, body)
     if user_id is None:
         assert body.walletAddress is not None
         async with batcher.database.writing() as writing:
@@ -91,6 +94,7 @@ async def complete_rule(
                 writing, website.organization_id, website.id, [body.walletAddress]
             )
         user_id = created[normalize_wallet(body.walletAddress)]
+    batcher.users.put((website.id, named), user_id)
     claim = Claim(
         user_id=user_id,
         verification_code=body.verificationCode,
@@ -124,7 +128,9 @@ async def complete_rule(
     )
 
 
-async def _existing_user(session: ReadSession, website: Website, body: CompleteIn) -> str | None:
+async def _existing_user(
+    session: ReadSession, website: WebsiteSnapshot, body: CompleteIn
+) -> str | None:
     """The user named, in the rule's website: a ``userId`` must exist (404); a wallet nobody
     has yet gives None (its user is created, and committed, before the completion)."""
     if body.userId is not None:
