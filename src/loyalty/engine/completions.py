@@ -561,23 +561,27 @@ async def _write_paid(session: WriteSession, works: list[_Work]) -> None:
         if any(w.units):
             rules[rule.id] = rule
             w.transaction_id = transaction_ids.setdefault(rule.id, new_id())
+        # A completion of a rule no later decision depends on (points, unlimited, uncapped)
+        # leaves no completion row: its ledger entry, which names the rule, is its record.
+        kept = stateful(w.view)
         for part, units, completion_id in zip(w.parts, w.units, w.completion_ids, strict=True):
-            rows.append(
-                {
-                    "id": completion_id,
-                    "organization_id": rule.organization_id,
-                    "website_id": rule.website_id,
-                    "rule_id": rule.id,
-                    "user_id": w.user_id,
-                    "period": w.period,
-                    "part": part.key,
-                    "amount": units,
-                    "currency_id": w.view.currency_id,
-                    "transaction_id": w.transaction_id if units > 0 else None,
-                    "request_id": w.request_id if w.ask.record else None,
-                    "created_at": moment,
-                }
-            )
+            if kept:
+                rows.append(
+                    {
+                        "id": completion_id,
+                        "organization_id": rule.organization_id,
+                        "website_id": rule.website_id,
+                        "rule_id": rule.id,
+                        "user_id": w.user_id,
+                        "period": w.period,
+                        "part": part.key,
+                        "amount": units,
+                        "currency_id": w.view.currency_id,
+                        "transaction_id": w.transaction_id if units > 0 else None,
+                        "request_id": w.request_id if w.ask.record else None,
+                        "created_at": moment,
+                    }
+                )
             if units > 0:
                 key = f"completion:{completion_id}"
                 line = Line(w.user_id, w.view.currency_id, "credit", units, key, source="rule")
