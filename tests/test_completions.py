@@ -338,6 +338,8 @@ async def test_bad_requests_and_unknown_things(
     assert nobody.status_code == 404 and nobody.json()["code"] == "user_not_found"
     missing = await complete(client, tenant, "no-such-rule")
     assert missing.status_code == 404 and missing.json()["code"] == "rule_not_found"
+    # Even once this process has the rule and the user in its caches.
+    assert (await complete(client, tenant, rule_id)).status_code == 200
     intruder = await create_tenant(database, limit_key=False)
     assert (await complete(client, intruder, rule_id)).status_code == 404
     assert (await client.get(STATUS, headers=intruder.headers)).json()["data"] == []

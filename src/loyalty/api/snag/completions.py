@@ -24,7 +24,7 @@ from loyalty.engine.completions import QUEUED, Ask, Outcome, complete_many
 from loyalty.engine.models import CompletionRequest, RuleProgress
 from loyalty.engine.verify import Claim
 from loyalty.kit.pagination import Page, split_page
-from loyalty.rules.service import rule_snapshot
+from loyalty.rules.service import RuleNotFound, rule_snapshot
 from loyalty.tenancy.service import WebsiteSnapshot, website_snapshot
 from loyalty.users import repository as users_repository
 from loyalty.users.identity import normalize_wallet
@@ -81,12 +81,21 @@ async def complete_rule(
     written by the process's completion batcher, with the requests arriving meanwhile
     (no connection is held while it waits)."""
     named = body.userId or normalize_wallet(body.walletAddress or "")
-    async with batcher.database.reading() as session:
-        rule = await rule_snapshot(session, principal, rule_id, batcher.rules)
-        website = await website_snapshot(session, rule.website_id, batcher.websites)
-        user_id = batcher.users.get((website.id, named))
-        if user_id is None:
-            user_id = await _existing_user(session, website, body)
+    rule = batcher.rules.get(rule_id)
+    website = batcher.websites.get(rule.website_id) if rule is not None else None
+    user_id = batcher.users.get((website.id, named)) if website is not None else None
+    if rule is None or website is None or user_id is None:
+        # A copy missing: look everything up (a cached rule is still checked for the key).
+        async with batcher.database.reading() as session:
+            rule = await rule_snapshot(session, principal, rule_id, batcher.rules)
+            website = await website_snapshot(session, rule.website_id, batcher.websites)
+            user_id = batcher.users.get((website.id, named))
+            if user_id is None:
+                user_id = await _existing_user(session, website, body)
+    elif rule.organization_id != principal.organization_id or not principal.may_use(
+        rule.website_id
+    ):
+        raise RuleNotFound("Loyalty rule not found")
     if user_id is None:
         assert body.walletAddress is not None
         async with batcher.database.writing() as writing:
