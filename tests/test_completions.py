@@ -388,3 +388,31 @@ async def test_a_changed_or_deleted_rule_is_never_decided_on_a_stale_copy(
     gone = await complete(client, tenant, rule_id)
     assert gone.status_code in (404, 422) and gone.json()["code"] == "rule_not_found"
     assert await balance(client, tenant) == 35
+
+
+async def test_entries_filter_by_the_type_and_group_of_the_rule_that_paid_them(
+    client: AsyncClient, tenant: Tenant, currency: str
+) -> None:
+    group = await client.post(
+        "/api/loyalty/rule_groups/create", json={"name": "Quests"}, headers=tenant.headers
+    )
+    assert group.status_code == 201, group.text
+    grouped = await rule(
+        client, tenant, external(currency, name="Grouped", loyaltyRuleGroupId=group.json()["id"])
+    )
+    check_in = {**external(currency, name="Daily"), "type": "check_in", "interval": "daily"}
+    daily = await rule(client, tenant, check_in)
+    for rule_id in (grouped, daily):
+        assert (await complete(client, tenant, rule_id)).status_code == 200
+
+    async def paid_by(**params: str) -> list[str]:
+        response = await client.get(
+            "/api/loyalty/transaction_entries", params=params, headers=tenant.headers
+        )
+        assert response.status_code == 200, response.text
+        return [e["loyaltyTransaction"]["loyaltyRule"]["name"] for e in response.json()["data"]]
+
+    assert await paid_by(loyaltyRuleType="check_in") == ["Daily"]
+    assert await paid_by(loyaltyRuleType="external_rule") == ["Grouped"]
+    assert await paid_by(loyaltyRuleGroupId=group.json()["id"]) == ["Grouped"]
+    assert await paid_by(loyaltyRuleType="quiz") == []

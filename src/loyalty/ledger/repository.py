@@ -41,6 +41,8 @@ class EntryFilter:
     idempotency_key: str | None = None
     created_from: datetime | None = None
     created_before: datetime | None = None
+    # Entries paid by one of these rules (None: no such filter; empty: none match).
+    rule_ids: Sequence[str] | None = None
 
 
 def _entry_conditions(f: EntryFilter) -> list[Any]:
@@ -57,7 +59,10 @@ def _entry_conditions(f: EntryFilter) -> list[Any]:
         (f.created_from, lambda: Entry.created_at >= f.created_from),
         (f.created_before, lambda: Entry.created_at < f.created_before),
     ]
-    return [condition() for value, condition in pairs if value]
+    conditions = [condition() for value, condition in pairs if value]
+    if f.rule_ids is not None:
+        conditions.append(Transaction.rule_id.in_(f.rule_ids))
+    return conditions
 
 
 async def list_entries(

@@ -194,6 +194,13 @@ async def list_entries(
     wallet_address: Annotated[list[str] | None, Query(alias="walletAddress")] = None,
     currency_id: Annotated[list[str] | None, Query(alias="loyaltyCurrencyId")] = None,
     rule_id: Annotated[str | None, Query(alias="loyaltyRuleId")] = None,
+    rule_type: Annotated[
+        str | None, Query(alias="loyaltyRuleType", description="Entries paid by rules of a type")
+    ] = None,
+    rule_group_id: Annotated[
+        str | None,
+        Query(alias="loyaltyRuleGroupId", description="Entries paid by rules of a group"),
+    ] = None,
     transaction_id: Annotated[str | None, Query(alias="loyaltyTransactionId")] = None,
     direction: Direction | None = None,
     status: Literal["pending", "approved", "declined", "void", "expired"] | None = None,
@@ -225,6 +232,7 @@ async def list_entries(
             idempotency_key=idempotency_key,
             created_from=created_from,
             created_before=created_before,
+            rule_ids=await _rules_of(session, scope, rule_type, rule_group_id),
         ),
         starting_after=starting_after,
         limit=limit,
@@ -236,6 +244,24 @@ async def list_entries(
     return Page[EntryListItem](
         data=[_entry_item(e, t, w, decimals, rules) for e, t, w in page], hasNextPage=more
     )
+
+
+async def _rules_of(
+    session: ReadSessionDep,
+    scope: repository.Scope,
+    rule_type: str | None,
+    group_id: str | None,
+) -> list[str] | None:
+    """The ids of the rules (deleted ones included) of a type and/or a group, or None when
+    neither is asked for."""
+    if rule_type is None and group_id is None:
+        return None
+    query = scope.apply(select(Rule.id), Rule)
+    if rule_type is not None:
+        query = query.where(Rule.type == rule_type)
+    if group_id is not None:
+        query = query.where(Rule.group_id == group_id)
+    return list(await session.scalars(query))
 
 
 async def _rules(session: ReadSessionDep, ids: set[str]) -> dict[str, dict[str, Any]]:
