@@ -12,6 +12,8 @@ from loyalty.api.snag.common import (
     Limit,
     OrganizationId,
     StartingAfter,
+    UserGroupId,
+    WalletGroupIdentifier,
     WebsiteId,
     ledger_scope,
 )
@@ -66,6 +68,8 @@ async def list_accounts(
     sort_dir: Annotated[Literal["asc", "desc"], Query(alias="sortDir")] = "desc",
     limit: Limit = DEFAULT_LIMIT,
     starting_after: StartingAfter = None,
+    _user_group: UserGroupId = None,
+    _wallet_group: WalletGroupIdentifier = None,
 ) -> Page[AccountOut]:
     """Balances per user and currency, sorted by approved amount (highest first by
     default). `amount` is the approved, spendable balance."""

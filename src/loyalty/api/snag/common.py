@@ -3,7 +3,7 @@
 from typing import Annotated, Any
 
 from fastapi import Query
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from loyalty.db import ReadSession
 from loyalty.kit.pagination import DEFAULT_LIMIT, MAX_LIMIT
@@ -17,6 +17,35 @@ StartingAfter = Annotated[
 ]
 OrganizationId = Annotated[str | None, Query(alias="organizationId")]
 WebsiteId = Annotated[str | None, Query(alias="websiteId")]
+
+
+NOT_SUPPORTED = "not supported: this engine has no user groups, allotments or special rules"
+
+
+def _not_supported(value: Any) -> Any:
+    """A Snag filter this engine has nothing to filter by (user groups, allotments):
+    refused rather than ignored, so a list is never silently wider than asked."""
+    if value is not None and value != []:
+        raise ValueError(NOT_SUPPORTED)
+    return value
+
+
+# For query models: a field Snag's SDK may send that is refused when given.
+Unsupported = Annotated[str | list[str] | None, AfterValidator(_not_supported)]
+
+
+_Refused = AfterValidator(_not_supported)
+# Query parameters of Snag's SDK that are refused with a 400 when given.
+UserGroupId = Annotated[str | None, Query(alias="userGroupId", include_in_schema=False), _Refused]
+UserGroupExternalIdentifier = Annotated[
+    str | None, Query(alias="userGroupExternalIdentifier", include_in_schema=False), _Refused
+]
+WalletGroupIdentifier = Annotated[
+    str | None, Query(alias="walletGroupIdentifier", include_in_schema=False), _Refused
+]
+CompletedRuleFilter = Annotated[
+    str | None, Query(alias="userCompletedLoyaltyRuleId", include_in_schema=False), _Refused
+]
 
 # Documented on every authenticated route so OpenAPI lists the shared error shape.
 ERRORS: dict[int | str, dict[str, Any]] = {

@@ -21,6 +21,8 @@ from loyalty.api.snag.common import (
     OrganizationId,
     ScopeQuery,
     StartingAfter,
+    UserGroupExternalIdentifier,
+    UserGroupId,
     WebsiteId,
     list_scope,
 )
@@ -223,6 +225,8 @@ async def list_rule_statuses(
     ] = None,
     limit: Limit = DEFAULT_LIMIT,
     starting_after: StartingAfter = None,
+    _user_group: UserGroupId = None,
+    _user_group_external: UserGroupExternalIdentifier = None,
 ) -> Page[RuleStatusOut]:
     """Progress rows in creation order. Every filter given must match (any of its values)."""
     scope = await list_scope(

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from loyalty.api.deps import PrincipalDep, ReadSessionDep, WriteSessionDep
 from loyalty.api.openapi import json_body
-from loyalty.api.snag.common import ERRORS, PageQuery, list_scope
+from loyalty.api.snag.common import ERRORS, PageQuery, Unsupported, list_scope
 from loyalty.kit.pagination import Page, split_page
 from loyalty.rules import service
 from loyalty.rules.definition import RuleFields
@@ -105,6 +105,9 @@ class RuleQuery(PageQuery):
     )
     hideInUi: Literal["true", "false"] | None = None
     includeDeleted: bool = False
+    allotedToUserId: Unsupported = Field(None, exclude=True)
+    allotedUserGroupId: Unsupported = Field(None, exclude=True)
+    isSpecial: Unsupported = Field(None, exclude=True)
 
 
 def _flag(value: str | None) -> bool | None:

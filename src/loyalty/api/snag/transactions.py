@@ -12,9 +12,11 @@ from sqlalchemy import select
 from loyalty.api.deps import PrincipalDep, ReadSessionDep, TransferBatcherDep
 from loyalty.api.snag.common import (
     ERRORS,
+    CompletedRuleFilter,
     Limit,
     OrganizationId,
     StartingAfter,
+    UserGroupId,
     WebsiteId,
     WireModel,
     ledger_scope,
@@ -212,6 +214,8 @@ async def list_entries(
     sort_dir: Annotated[Literal["asc", "desc"], Query(alias="sortDir")] = "desc",
     limit: Limit = DEFAULT_LIMIT,
     starting_after: StartingAfter = None,
+    _user_group: UserGroupId = None,
+    _completed_rule: CompletedRuleFilter = None,
 ) -> Page[EntryListItem]:
     """Ledger entries, newest first; filter by user, wallet, currency, rule, direction,
     status, type and a creation time range (`createdAtStart` inclusive, `createdAtEnd`
