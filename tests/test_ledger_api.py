@@ -471,3 +471,43 @@ async def test_account_user_carries_metadata(client: AsyncClient, tenant: Tenant
     account = await balance(client, tenant, currency, wallet(1))
     [meta] = account["user"]["userMetadata"]
     assert (meta["displayName"], meta["twitterUser"]) == ("Ada", "ada")
+
+
+async def test_entries_sorted_by_when_they_last_changed(
+    client: AsyncClient, tenant: Tenant, database: Database, clock: Any
+) -> None:
+    currency = await create_currency(client, tenant)
+    later = clock.now + timedelta(hours=1)
+    await transact(
+        client, tenant, currency, credit(wallet(1), 5, "pending", approvesAt=later.isoformat())
+    )
+    clock.advance(timedelta(minutes=1))
+    await transact(client, tenant, currency, credit(wallet(1), 7, "plain"))
+    clock.advance(timedelta(hours=2))
+    await run_once(database)  # approves the first: it changed last
+
+    async def keys(**params: Any) -> list[str]:
+        response = await client.get(
+            "/api/loyalty/transaction_entries",
+            params={"sortBy": "updatedAt", **params},
+            headers=tenant.headers,
+        )
+        assert response.status_code == 200, response.text
+        return [e["idempotencyKey"] for e in response.json()["data"]]
+
+    assert await keys() == ["pending", "plain"]
+    assert await keys(sortDir="asc") == ["plain", "pending"]
+    first = await client.get(
+        "/api/loyalty/transaction_entries",
+        params={"sortBy": "updatedAt", "limit": 1},
+        headers=tenant.headers,
+    )
+    assert first.json()["hasNextPage"] is True
+    after = first.json()["data"][0]["id"]
+    assert await keys(limit=1, startingAfter=after) == ["plain"]
+    lock_order = await client.get(
+        "/api/loyalty/transaction_entries",
+        params={"sortBy": "loyaltyAccountLockVersion"},
+        headers=tenant.headers,
+    )
+    assert lock_order.status_code == 400

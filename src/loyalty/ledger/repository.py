@@ -73,9 +73,11 @@ async def list_entries(
     starting_after: str | None,
     limit: int,
     sort_dir: SortDir = "desc",
+    sort_by: Literal["createdAt", "updatedAt"] = "createdAt",
 ) -> Sequence[Row[Any]]:
     """Entries with their transaction and user, newest first by default. Ids are
-    UUIDv7, so id order is creation order and the cursor is the id itself."""
+    UUIDv7, so id order is creation order and the cursor is the id itself; sorted by
+    ``updatedAt`` (when the entry last changed status), ties go by id."""
     query = scope.apply(
         select(Entry, Transaction, User.wallet_address)
         .join(Transaction, Transaction.id == Entry.transaction_id)
@@ -83,12 +85,47 @@ async def list_entries(
         Entry,
     )
     query = query.where(*_entry_conditions(f))
+    if sort_by == "updatedAt":
+        return await _entries_by_update(session, query, starting_after, limit, sort_dir)
     if starting_after is not None:
         query = query.where(
             Entry.id < starting_after if sort_dir == "desc" else Entry.id > starting_after
         )
     order = Entry.id.desc() if sort_dir == "desc" else Entry.id.asc()
     return (await session.execute(query.order_by(order).limit(limit + 1))).all()
+
+
+async def _entries_by_update(
+    session: ReadSession,
+    query: Select[Any],
+    starting_after: str | None,
+    limit: int,
+    sort_dir: SortDir,
+) -> Sequence[Row[Any]]:
+    """Keyset paging on (updated_at, id): the cursor entry's time is looked up."""
+    if starting_after is not None:
+        moment = await session.scalar(select(Entry.updated_at).where(Entry.id == starting_after))
+        if moment is None:
+            return []  # an unknown cursor ends the list
+        if sort_dir == "desc":
+            query = query.where(
+                or_(
+                    Entry.updated_at < moment,
+                    and_(Entry.updated_at == moment, Entry.id < starting_after),
+                )
+            )
+        else:
+            query = query.where(
+                or_(
+                    Entry.updated_at > moment,
+                    and_(Entry.updated_at == moment, Entry.id > starting_after),
+                )
+            )
+    if sort_dir == "desc":
+        query = query.order_by(Entry.updated_at.desc(), Entry.id.desc())
+    else:
+        query = query.order_by(Entry.updated_at.asc(), Entry.id.asc())
+    return (await session.execute(query.limit(limit + 1))).all()
 
 
 @dataclass(frozen=True)

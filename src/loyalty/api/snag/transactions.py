@@ -210,7 +210,7 @@ async def list_entries(
     idempotency_key: Annotated[str | None, Query(alias="idempotencyKey")] = None,
     created_from: Annotated[datetime | None, Query(alias="createdAtStart")] = None,
     created_before: Annotated[datetime | None, Query(alias="createdAtEnd")] = None,
-    sort_by: Annotated[Literal["createdAt"], Query(alias="sortBy")] = "createdAt",
+    sort_by: Annotated[Literal["createdAt", "updatedAt"], Query(alias="sortBy")] = "createdAt",
     sort_dir: Annotated[Literal["asc", "desc"], Query(alias="sortDir")] = "desc",
     limit: Limit = DEFAULT_LIMIT,
     starting_after: StartingAfter = None,
@@ -241,6 +241,7 @@ async def list_entries(
         starting_after=starting_after,
         limit=limit,
         sort_dir=sort_dir,
+        sort_by=sort_by,
     )
     page, more = split_page(rows, limit)
     decimals = await _decimals(session, principal.organization_id, {r[0].currency_id for r in page})
