@@ -8,7 +8,7 @@ account are serialised by the database, never by a Python lock.
 """
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -247,7 +247,16 @@ async def _apply_balances(
     for account_id in sorted(deltas):
         delta, currency = deltas[account_id], currency_of[account_id]
         if not _needs_guard(delta, currency):
-            batch.append({"account": account_id, "moment": moment, **asdict(delta)})
+            batch.append(
+                {
+                    "account": account_id,
+                    "moment": moment,
+                    "approved": delta.approved,
+                    "pending": delta.pending,
+                    "spent": delta.spent,
+                    "lifetime_earned": delta.lifetime_earned,
+                }
+            )
             continue
         await _add_batch(session, batch)
         batch = []
@@ -263,9 +272,7 @@ def _needs_guard(delta: Delta, currency: CurrencyTerms) -> bool:
 
 async def _add_batch(session: WriteSession, batch: list[dict[str, Any]]) -> None:
     if batch:
-        await core(session).execute(
-            _ADD_TO_BALANCE, [{k: v for k, v in p.items() if k != "debited"} for p in batch]
-        )
+        await core(session).execute(_ADD_TO_BALANCE, batch)
 
 
 async def _apply_delta(
