@@ -22,7 +22,7 @@ from sqlalchemy import bindparam, delete, func, insert, select, tuple_, update
 
 from loyalty.badges.service import award_badge
 from loyalty.db import WriteSession, dialect_insert
-from loyalty.engine import decide, periods
+from loyalty.engine import chains, decide, periods
 from loyalty.engine.decide import Part, Refusal, RuleView
 from loyalty.engine.models import Completion, CompletionRequest, RuleProgress
 from loyalty.engine.verify import VERIFIERS, Claim
@@ -327,6 +327,12 @@ async def _judge(
             w.refusal = decide.closed(w.view, moment)
         if w.refusal is None and states[w.user_id] == "blocked":
             w.refusal = Refusal("user_blocked", "This user is blocked")
+        if w.refusal is None and not w.ask.claim.skip_chain:
+            definition = w.ask.rule.definition
+            if definition.get("loyaltyRuleChain"):
+                unmet = await chains.unmet(session, definition, w.user_id, website.id)
+                if unmet is not None:
+                    w.refusal = Refusal("rule_chain_unmet", unmet)
         if w.refusal is None:
             verdict = await VERIFIERS[w.view.type].check(session, w.view, w.ask.claim)
             if not verdict.ok:
@@ -742,6 +748,7 @@ async def _verify_in_worker(session: WriteSession, payload: dict[str, Any]) -> N
         question_choice_id=asked.get("loyaltyQuestionChoiceId"),
         range_value=_decimal(asked.get("rangeValue")),
         amount=_decimal(asked.get("amount")),
+        skip_chain=bool(asked.get("skipChainOrRequiredCheck")),
     )
     ask = Ask(rule, claim, request.idempotency_key, asked, request_id=request.id)
     await complete_many(session, website, [ask])

@@ -23,6 +23,8 @@ class Claim:
     question_choice_id: str | None = None
     range_value: Decimal | None = None
     amount: Decimal | None = None
+    # skipChainOrRequiredCheck: earn the rule without its chain's prerequisites.
+    skip_chain: bool = False
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,8 @@
 ``validate(raw)`` parses a rule body leniently, runs the common checks (required fields,
 times, amounts, the capability table of its type, ranges, collections) and its type's own
 checks, and returns the draft with every error found. References to other rows (currency,
-badges, group) are listed by ``references`` for the service to look up.
+badges, group, the rules of its chain) are listed by ``references`` for the service to look
+up.
 """
 
 import re
@@ -14,7 +15,15 @@ from typing import Any
 
 from loyalty.errors import FieldError
 from loyalty.rules import ranges
-from loyalty.rules.definition import Draft, Metadata, RuleFields, parse_lenient, without_nulls
+from loyalty.rules.definition import (
+    MAX_CONDITIONS,
+    ChainCondition,
+    Draft,
+    Metadata,
+    RuleFields,
+    parse_lenient,
+    without_nulls,
+)
 from loyalty.rules.registry import RuleType, registry, rule_type
 from loyalty.rules.vocabulary import ULTRA_NETWORKS
 
@@ -22,6 +31,17 @@ MAX_NAME = 255
 ULTRA_ADDRESS = re.compile(r"^[^:\s]+::[^:\s]+$")
 # The fields a rule must be given (startTime may be null: active from creation).
 REQUIRED = ("name", "type", "frequency", "loyaltyCurrencyId", "startTime")
+# The chain conditions supported: the association key each names, and the kind of row.
+CONDITIONS: dict[str, tuple[str, str]] = {
+    "rule": ("loyaltyRuleId", "rule"),
+    "rules": ("loyaltyRuleId", "rule"),
+    "points": ("loyaltyCurrencyId", "currency"),
+    "badge": ("loyaltyBadgeId", "badge"),
+    "badges": ("loyaltyBadgeId", "badge"),
+    "section": ("loyaltyRuleGroupId", "group"),
+}
+# Conditions about several rows (at least requiredCount of them); the others name one.
+COUNTED = frozenset({"rules", "badges"})
 
 
 @dataclass(frozen=True)
@@ -29,7 +49,7 @@ class Reference:
     """An id the rule names that must exist in its website."""
 
     path: str
-    kind: str  # currency | badge | group
+    kind: str  # currency | badge | group | rule
     id: str
 
 
@@ -77,6 +97,8 @@ def common_problems(draft: Draft, kind: RuleType | None) -> Iterator[FieldError]
     yield from _collections(f)
     if draft.meta_given("range") and draft.metadata.range:
         yield from range_field_problems(draft)
+    if draft.usable("loyaltyRuleChain"):
+        yield from chain_problems(f)
 
 
 def _times(f: RuleFields) -> Iterator[FieldError]:
@@ -191,6 +213,67 @@ def _collections(f: RuleFields) -> Iterator[FieldError]:
             )
 
 
+def chain_problems(f: RuleFields) -> Iterator[FieldError]:
+    """Each condition of the chain: a supported type, and the fields that type needs."""
+    chain = f.loyaltyRuleChain or []
+    if sum(len(entry.loyaltyConditions) for entry in chain) > MAX_CONDITIONS:
+        yield FieldError("loyaltyRuleChain", f"at most {MAX_CONDITIONS} conditions in all")
+    for i, entry in enumerate(chain):
+        if not entry.loyaltyConditions:
+            yield FieldError(
+                f"loyaltyRuleChain[{i}].loyaltyConditions", "must list at least one condition"
+            )
+        for j, condition in enumerate(entry.loyaltyConditions):
+            yield from _condition_problems(
+                f"loyaltyRuleChain[{i}].loyaltyConditions[{j}]", condition
+            )
+
+
+def _condition_problems(path: str, c: ChainCondition) -> Iterator[FieldError]:
+    if c.type not in CONDITIONS:
+        supported = ", ".join(CONDITIONS)
+        yield FieldError(
+            f"{path}.type",
+            f"unknown or unsupported condition type {c.type!r}; supported: {supported}",
+        )
+        return
+    key, noun = CONDITIONS[c.type]
+    noun = "rule group" if noun == "group" else noun
+    if c.type == "points":
+        if c.amount is None:
+            yield FieldError(f"{path}.amount", "is required for points conditions")
+        elif c.amount <= 0:
+            yield FieldError(f"{path}.amount", "must be greater than 0")
+    elif c.amount is not None:
+        yield FieldError(f"{path}.amount", "applies to points conditions only")
+    association = c.association or []
+    if not association:
+        yield FieldError(f"{path}.association", f"is required: name the {noun} ({key})")
+        return
+    if c.type not in COUNTED and len(association) > 1:
+        yield FieldError(f"{path}.association", f"a {c.type} condition names one {noun}")
+    ids = []
+    for k, item in enumerate(association):
+        value = getattr(item, key)
+        if value is None:
+            yield FieldError(
+                f"{path}.association[{k}].{key}", f"is required for {c.type} conditions"
+            )
+        elif value in ids:
+            yield FieldError(f"{path}.association[{k}].{key}", f"names the same {noun} twice")
+        else:
+            ids.append(value)
+    count = c.requiredCount
+    if count is not None and c.type in COUNTED and count > len(association):
+        yield FieldError(
+            f"{path}.requiredCount", f"cannot be more than the {len(association)} {noun}s named"
+        )
+    elif count not in (None, 1) and c.type not in COUNTED | {"rule"}:
+        yield FieldError(
+            f"{path}.requiredCount", "applies to rule, rules and badges conditions only"
+        )
+
+
 def range_field_problems(draft: Draft) -> Iterator[FieldError]:
     spans = draft.metadata.range or []
     for problem in ranges.range_problems([ranges.Span(r.startRange, r.endRange) for r in spans]):
@@ -226,10 +309,24 @@ def references(draft: Draft) -> list[Reference]:
             found.append(
                 Reference(f"metadata.range[{index}].loyaltyBadgeId", "badge", item.loyaltyBadgeId)
             )
+    if draft.usable("loyaltyRuleChain"):
+        found.extend(chain_references(f))
     extra = getattr(draft.metadata, "references", None)
     if callable(extra):
         found.extend(extra())
     return found
+
+
+def chain_references(f: RuleFields) -> Iterator[Reference]:
+    for i, entry in enumerate(f.loyaltyRuleChain or ()):
+        for j, condition in enumerate(entry.loyaltyConditions):
+            if condition.type not in CONDITIONS:
+                continue
+            key, kind = CONDITIONS[condition.type]
+            for k, item in enumerate(condition.association or ()):
+                if (value := getattr(item, key)) is not None:
+                    path = f"loyaltyRuleChain[{i}].loyaltyConditions[{j}].association[{k}].{key}"
+                    yield Reference(path, kind, value)
 
 
 def whole(value: Decimal) -> bool:

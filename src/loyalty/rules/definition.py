@@ -73,6 +73,49 @@ class Metadata(Strict):
     customIntervalDays: int | None = Field(None, ge=1, le=3660)
 
 
+# The most conditions a rule's chain may list, and ids a condition may name.
+MAX_CONDITIONS = 50
+MAX_ASSOCIATIONS = 100
+
+
+class ChainAssociation(Strict):
+    """What a chain condition is about: a rule, a currency, a badge or a rule group.
+    ``id`` is kept when it is the rule's already; ``loyaltyRule`` is accepted (Snag shows
+    it) and ignored."""
+
+    id: str | None = None
+    loyaltyRuleId: str | None = None
+    loyaltyCurrencyId: str | None = None
+    loyaltyBadgeId: str | None = None
+    loyaltyRuleGroupId: str | None = None
+    loyaltyRule: dict[str, Any] | None = None
+
+
+class ChainCondition(Strict):
+    """One prerequisite of a rule (Snag's ``loyaltyConditions`` item). ``type`` is checked
+    against the supported ones by ``checks.py``; ``repeatCount`` and ``csvUrl`` are Snag
+    fields nothing here uses, so only null is accepted."""
+
+    id: str | None = None
+    type: str
+    amount: Number | None = None
+    association: Annotated[list[ChainAssociation], Field(max_length=MAX_ASSOCIATIONS)] | None = None
+    requiredCount: int | None = Field(None, ge=1, le=1_000_000)
+    repeatCount: None = None
+    csvUrl: None = None
+    description: Text | None = None
+
+
+class ChainEntry(Strict):
+    """A named list of conditions (Snag's ``loyaltyRuleChain`` item); ``loyaltyRuleId`` is
+    accepted and replaced by the rule's own id."""
+
+    id: str | None = None
+    name: Annotated[str, Field(max_length=255)] | None = None
+    loyaltyRuleId: str | None = None
+    loyaltyConditions: Annotated[list[ChainCondition], Field(max_length=MAX_CONDITIONS)]
+
+
 class RuleFields(Strict):
     """The top-level fields of ``POST /api/loyalty/rules`` (Snag's ``RuleCreateParams``)."""
 
@@ -118,6 +161,8 @@ class RuleFields(Strict):
     functionId: None = None
     subscriptionId: None = None
     metadata: dict[str, Any] | None = None
+    # Prerequisites: every condition of every entry must hold for the rule to be earned.
+    loyaltyRuleChain: Annotated[list[ChainEntry], Field(max_length=MAX_CONDITIONS)] | None = None
 
 
 M = TypeVar("M", bound=BaseModel)

@@ -4,11 +4,24 @@ The document is the rule as the API shows it (camelCase, Snag's field names), wi
 tenancy ids and without its secrets, which are kept apart: ``customRewardsApiKey`` and
 ``oauthCredentialsId`` are stored and never returned; ``shopifyStoreAccessToken`` is never
 stored at all.
+
+A rule's chain (``loyaltyRuleChain``) is stored in Snag's shape: every entry, condition and
+association gets an id (kept across edits when it is already the rule's) and every entry
+the rule's id.
 """
 
+from collections.abc import Mapping, Set
 from typing import Any
 
-from loyalty.rules.definition import Draft, dump
+from loyalty.kit.ids import new_id
+from loyalty.rules.definition import (
+    ChainAssociation,
+    ChainCondition,
+    ChainEntry,
+    Draft,
+    dump,
+    jsonable,
+)
 from loyalty.rules.registry import RuleType
 
 TENANCY = ("organizationId", "websiteId")
@@ -21,10 +34,19 @@ PROGRESS = ("trackProgress", "progressType")
 INTERVAL_PREFERENCE = ("once", "daily", "weekly", "monthly", "unlimited", "custom")
 
 
-def document(draft: Draft, kind: RuleType) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The stored document and the secrets of a draft without errors."""
+def document(
+    draft: Draft, kind: RuleType, rule_id: str, known_ids: Set[str] = frozenset()
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The stored document and the secrets of a draft without errors. ``known_ids`` are the
+    chain ids the rule has already: an id given in the chain is kept only if it is one."""
     f = draft.fields
-    doc = dump(f, exclude={*TENANCY, *NEVER_STORED, *TOP_SECRETS, *PROGRESS, "metadata"})
+    doc = dump(
+        f,
+        exclude={*TENANCY, *NEVER_STORED, *TOP_SECRETS, *PROGRESS, "metadata", "loyaltyRuleChain"},
+    )
+    if f.loyaltyRuleChain is not None:
+        ids = _Ids(known_ids)
+        doc["loyaltyRuleChain"] = [_entry(e, rule_id, ids) for e in f.loyaltyRuleChain]
     metadata = dump(draft.metadata, exclude=set(METADATA_SECRETS))
     for name in PROGRESS:
         value = getattr(f, name) if getattr(f, name) is not None else metadata.get(name)
@@ -54,6 +76,65 @@ def document(draft: Draft, kind: RuleType) -> tuple[dict[str, Any], dict[str, An
         if value is not None:
             secrets[name] = value
     return doc, secrets
+
+
+class _Ids:
+    """Ids for the chain's parts: the one given when the rule has it and it is not taken
+    already, a new one otherwise."""
+
+    def __init__(self, known: Set[str]) -> None:
+        self.known = known
+        self.used: set[str] = set()
+
+    def __call__(self, given: str | None) -> str:
+        kept = given is not None and given in self.known and given not in self.used
+        found = given if kept and given is not None else new_id()
+        self.used.add(found)
+        return found
+
+
+def _entry(entry: ChainEntry, rule_id: str, ids: _Ids) -> dict[str, Any]:
+    return {
+        "id": ids(entry.id),
+        "name": entry.name or "",
+        "loyaltyRuleId": rule_id,
+        "loyaltyConditions": [_condition(c, ids) for c in entry.loyaltyConditions],
+    }
+
+
+def _condition(condition: ChainCondition, ids: _Ids) -> dict[str, Any]:
+    return {
+        "id": ids(condition.id),
+        "type": condition.type,
+        "amount": jsonable(condition.amount),
+        "association": [_association(a, ids) for a in condition.association or ()],
+        "requiredCount": condition.requiredCount,
+        "repeatCount": None,
+        "csvUrl": None,
+        "description": condition.description,
+    }
+
+
+def _association(item: ChainAssociation, ids: _Ids) -> dict[str, Any]:
+    return {
+        "id": ids(item.id),
+        "loyaltyRuleId": item.loyaltyRuleId,
+        "loyaltyCurrencyId": item.loyaltyCurrencyId,
+        "loyaltyBadgeId": item.loyaltyBadgeId,
+        "loyaltyRuleGroupId": item.loyaltyRuleGroupId,
+        "loyaltyRule": None,
+    }
+
+
+def chain_ids(doc: Mapping[str, Any]) -> set[str]:
+    """The ids of every part of a stored chain."""
+    found: set[str] = set()
+    for entry in doc.get("loyaltyRuleChain") or ():
+        found.add(entry["id"])
+        for condition in entry["loyaltyConditions"]:
+            found.add(condition["id"])
+            found.update(item["id"] for item in condition["association"])
+    return found
 
 
 def with_secrets(doc: dict[str, Any], secrets: dict[str, Any]) -> dict[str, Any]:

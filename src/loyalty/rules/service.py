@@ -1,7 +1,7 @@
 """Rule use cases: create, update, delete (optionally taking back the points the rule
 paid), list; every change is kept as a rule edit, and an edit can be restored."""
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -14,6 +14,7 @@ from loyalty.db import ReadSession, WriteSession
 from loyalty.errors import BusinessRefusal, FieldError, NotFound, ValidationFailed, raise_if_any
 from loyalty.kit.cache import TTLCache
 from loyalty.kit.clock import now
+from loyalty.kit.ids import new_id
 from loyalty.ledger.currencies import CurrencyTerms, currency_in_website
 from loyalty.ledger.models import Account, Currency, Entry, Transaction
 from loyalty.ledger.rows import Line
@@ -21,7 +22,7 @@ from loyalty.ledger.service import post_transaction
 from loyalty.ledger.settlement import decline_entry
 from loyalty.rules.checks import Reference, references, validate
 from loyalty.rules.definition import Draft
-from loyalty.rules.document import document, with_secrets
+from loyalty.rules.document import chain_ids, document, with_secrets
 from loyalty.rules.models import Rule, RuleEdit, RuleGroup
 from loyalty.rules.registry import RuleType
 from loyalty.tenancy import service as tenancy_service
@@ -101,8 +102,10 @@ class RuleEditNotFound(NotFound):
 async def create_rule(session: WriteSession, principal: Principal, raw: Mapping[str, Any]) -> Rule:
     draft, kind = validate(raw, creating=True)
     website = await _website(session, principal, draft)
-    definition, secrets = await _checked(session, website, draft, kind)
+    rule_id = new_id()
+    definition, secrets = await _checked(session, website, draft, kind, rule_id)
     rule = Rule(
+        id=rule_id,
         organization_id=website.organization_id,
         website_id=website.id,
         definition=definition,
@@ -135,7 +138,9 @@ async def update_rule(
     draft.errors[:0] = errors
     website = await tenancy_service.website_for(session, principal, rule.website_id)
     previous = rule_out(rule)
-    definition, secrets = await _checked(session, website, draft, kind)
+    definition, secrets = await _checked(
+        session, website, draft, kind, rule.id, chain_ids(rule.definition)
+    )
     _apply(rule, definition, secrets)
     await session.flush()
     await _record(session, principal, rule, "update", previous)
@@ -235,7 +240,8 @@ async def restore_edit(session: WriteSession, principal: Principal, edit_id: str
     draft, kind = validate(body, creating=False)
     website = await tenancy_service.website_for(session, principal, rule.website_id)
     try:
-        definition, secrets = await _checked(session, website, draft, kind)
+        known = chain_ids(rule.definition) | chain_ids(edit.data)
+        definition, secrets = await _checked(session, website, draft, kind, rule.id, known)
     except ValidationFailed as exc:
         raise BusinessRefusal(
             "This edit can no longer be restored",
@@ -249,7 +255,7 @@ async def restore_edit(session: WriteSession, principal: Principal, edit_id: str
 
 
 OUTSIDE = ("id", "organizationId", "websiteId", "createdAt", "updatedAt", "deletedAt")
-DERIVED = ("loyaltyRuleChain", "version")
+DERIVED = ("version",)
 
 
 def _definition_of(data: Mapping[str, Any]) -> dict[str, Any]:
@@ -270,25 +276,37 @@ async def _website(session: ReadSession, principal: Principal, draft: Draft) -> 
 
 
 async def _checked(
-    session: ReadSession, website: Website, draft: Draft, kind: RuleType | None
+    session: ReadSession,
+    website: Website,
+    draft: Draft,
+    kind: RuleType | None,
+    rule_id: str,
+    known_ids: Set[str] = frozenset(),
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """The document and secrets of a draft, once it and the rows it names check out."""
-    errors = list(draft.errors) + await _reference_problems(session, website, draft)
+    errors = list(draft.errors) + await _reference_problems(session, website, draft, rule_id)
     raise_if_any(errors)
     assert kind is not None  # an unknown type is an error above
-    return document(draft, kind)
+    return document(draft, kind, rule_id, known_ids)
 
 
 async def _reference_problems(
-    session: ReadSession, website: Website, draft: Draft
+    session: ReadSession, website: Website, draft: Draft, rule_id: str
 ) -> list[FieldError]:
     found = references(draft)
     errors = []
     badges = await existing_badge_ids(
         session, website.id, (r.id for r in found if r.kind == "badge")
     )
+    rules = await _existing_rule_ids(
+        session, website.id, {r.id for r in found if r.kind == "rule"} - {rule_id}
+    )
     for ref in found:
-        if ref.kind == "currency":
+        if ref.kind == "rule" and ref.id == rule_id:
+            errors.append(FieldError(ref.path, "a rule cannot require itself"))
+        elif ref.kind == "rule" and ref.id not in rules:
+            errors.append(FieldError(ref.path, "no such rule in this website"))
+        elif ref.kind == "currency":
             currency = await currency_in_website(session, website.id, ref.id)
             if currency is None:
                 errors.append(FieldError(ref.path, "no such currency in this website"))
@@ -315,6 +333,18 @@ def _decimals_problems(draft: Draft, ref: Reference, decimals: int) -> list[Fiel
         for path, value in amounts
         if value is not None and value % step != 0
     ]
+
+
+async def _existing_rule_ids(session: ReadSession, website_id: str, ids: set[str]) -> set[str]:
+    """Those of ``ids`` that are live rules of the website."""
+    if not ids:
+        return set()
+    rows = await session.scalars(
+        select(Rule.id).where(
+            Rule.website_id == website_id, Rule.id.in_(sorted(ids)), Rule.deleted_at.is_(None)
+        )
+    )
+    return set(rows)
 
 
 async def _group_exists(session: ReadSession, website_id: str, group_id: str) -> bool:
@@ -384,7 +414,7 @@ def rule_out(rule: Rule) -> dict[str, Any]:
         "websiteId": rule.website_id,
         **rule.definition,
         "loyaltyRuleGroupId": rule.definition.get("loyaltyRuleGroupId"),
-        "loyaltyRuleChain": [],
+        "loyaltyRuleChain": rule.definition.get("loyaltyRuleChain") or [],
         "version": rule.version,
         "createdAt": _iso(rule.created_at),
         "updatedAt": _iso(rule.updated_at),
@@ -478,3 +508,55 @@ async def list_rules(
     if starting_after is not None:
         query = query.where(Rule.id > starting_after)
     return (await session.scalars(query.order_by(Rule.id).limit(limit + 1))).all()
+
+
+async def list_chains(
+    session: ReadSession,
+    organization_id: str,
+    scope: frozenset[str] | None,
+    *,
+    starting_after: str | None,
+    limit: int,
+) -> list[dict[str, Any]]:
+    """The chain entries of live rules, in id order, ``limit + 1`` of them, each rule an
+    association names with its name (``loyaltyRule``). The chain is JSON in the rule
+    document, queried alike on no dialect: the live rules' documents are read and filtered
+    here."""
+    query = select(Rule.definition).where(
+        Rule.organization_id == organization_id, Rule.deleted_at.is_(None)
+    )
+    if scope is not None:
+        query = query.where(Rule.website_id.in_(sorted(scope)))
+    entries = [
+        entry
+        for definition in await session.scalars(query)
+        for entry in definition.get("loyaltyRuleChain") or ()
+        if starting_after is None or entry["id"] > starting_after
+    ]
+    entries = sorted(entries, key=lambda entry: str(entry["id"]))[: limit + 1]
+    named = {
+        item["loyaltyRuleId"]
+        for entry in entries
+        for condition in entry["loyaltyConditions"]
+        for item in condition["association"]
+        if item.get("loyaltyRuleId")
+    }
+    names: dict[str, str] = {}
+    if named:
+        rows = await session.execute(select(Rule.id, Rule.name).where(Rule.id.in_(sorted(named))))
+        names = dict(rows.tuples().all())
+    return [_with_names(entry, names) for entry in entries]
+
+
+def _with_names(entry: Mapping[str, Any], names: Mapping[str, str]) -> dict[str, Any]:
+    def named(item: Mapping[str, Any]) -> dict[str, Any]:
+        name = names.get(item.get("loyaltyRuleId") or "")
+        return {**item, "loyaltyRule": {"name": name} if name is not None else None}
+
+    return {
+        **entry,
+        "loyaltyConditions": [
+            {**condition, "association": [named(item) for item in condition["association"]]}
+            for condition in entry["loyaltyConditions"]
+        ],
+    }

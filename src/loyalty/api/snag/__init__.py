@@ -9,6 +9,7 @@ from loyalty.api.snag import (
     currencies,
     events,
     multipliers,
+    rule_chains,
     rule_edits,
     rule_groups,
     rule_statuses,
@@ -35,5 +36,6 @@ ROUTERS: tuple[APIRouter, ...] = tuple(
         rule_statuses,
         badges,
         multipliers,
+        rule_chains,
     )
 )

@@ -111,6 +111,7 @@ async def complete_rule(
         question_choice_id=body.loyaltyQuestionChoiceId,
         range_value=body.rangeValue,
         amount=body.amount,
+        skip_chain=bool(body.skipChainOrRequiredCheck),
     )
     ask = Ask(rule, claim, body.idempotencyKey, body.model_dump(mode="json", exclude_none=True))
     if body.verifyOnly in (True, "true"):
