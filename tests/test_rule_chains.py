@@ -434,3 +434,22 @@ async def test_rule_chains_of_another_tenant_are_not_shown(
             "no such rule in this website"
         )
     }
+
+
+async def test_a_chain_may_not_close_a_cycle(
+    client: AsyncClient, tenant: Tenant, currency: str
+) -> None:
+    first = await rule(client, tenant, external(currency, "First"))
+    second = await rule(
+        client, tenant, external(currency, "Second", loyaltyRuleChain=chain(after(first)))
+    )
+    third = await rule(
+        client, tenant, external(currency, "Third", loyaltyRuleChain=chain(after(second)))
+    )
+    closing = await client.post(
+        f"{RULES}/{first}", json={"loyaltyRuleChain": chain(after(third))}, headers=tenant.headers
+    )
+    assert closing.status_code == 400, closing.text
+    (error,) = closing.json()["errors"]
+    assert error["field"] == "loyaltyRuleChain[0].loyaltyConditions[0].association[0].loyaltyRuleId"
+    assert "through its own chain" in error["message"]

@@ -316,7 +316,42 @@ async def _reference_problems(
             errors.append(FieldError(ref.path, "no such badge in this website"))
         elif ref.kind == "group" and not await _group_exists(session, website.id, ref.id):
             errors.append(FieldError(ref.path, "no such rule group in this website"))
+    for ref in found:
+        if (
+            ref.kind == "rule"
+            and ref.id in rules
+            and rule_id in await _required_by(session, ref.id)
+        ):
+            errors.append(
+                FieldError(
+                    ref.path, "this rule requires, through its own chain, the rule being saved"
+                )
+            )
     return errors
+
+
+def chain_rule_ids(definition: Mapping[str, Any]) -> set[str]:
+    """The rules a rule's chain requires directly."""
+    return {
+        association["loyaltyRuleId"]
+        for entry in definition.get("loyaltyRuleChain") or ()
+        for condition in entry.get("loyaltyConditions") or ()
+        if condition.get("type") in ("rule", "rules")
+        for association in condition.get("association") or ()
+        if association.get("loyaltyRuleId")
+    }
+
+
+async def _required_by(session: ReadSession, rule_id: str) -> set[str]:
+    """Every rule ``rule_id`` requires, directly or through the chains of those it requires."""
+    seen: set[str] = set()
+    frontier = {rule_id}
+    while frontier:
+        live = await live_rules(session, frontier)
+        required = set().union(*(chain_rule_ids(r.definition) for r in live.values()))
+        frontier = required - seen
+        seen |= required
+    return seen
 
 
 def _decimals_problems(draft: Draft, ref: Reference, decimals: int) -> list[FieldError]:
