@@ -416,3 +416,16 @@ async def test_entries_filter_by_the_type_and_group_of_the_rule_that_paid_them(
     assert await paid_by(loyaltyRuleType="external_rule") == ["Grouped"]
     assert await paid_by(loyaltyRuleGroupId=group.json()["id"]) == ["Grouped"]
     assert await paid_by(loyaltyRuleType="quiz") == []
+
+
+async def test_a_credit_above_the_currency_maximum_fails_alone(
+    client: AsyncClient, tenant: Tenant
+) -> None:
+    capped = await create_currency(client, tenant, name="Stars", symbol="S", maximumValue=15)
+    rule_id = await rule(client, tenant, external(capped, interval="unlimited"))
+    assert (await complete(client, tenant, rule_id)).status_code == 200
+    assert refused(await complete(client, tenant, rule_id), "balance_above_maximum")
+    assert (await complete(client, tenant, rule_id, n=2)).status_code == 200
+    assert (await balance(client, tenant), await balance(client, tenant, 2)) == (10, 10)
+    statuses = (await client.get(STATUS, headers=tenant.headers)).json()["data"]
+    assert [s["status"] for s in statuses] == ["completed", "failed", "completed"]

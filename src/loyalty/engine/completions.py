@@ -511,20 +511,14 @@ def _already(view: RuleView) -> Refusal:
 
 async def _write(session: WriteSession, works: list[_Work]) -> None:
     """Completions, ledger entries, badges, multipliers, progress, outbox and request rows
-    of the batch. The completions and the ledger go in one savepoint; if the ledger refuses
-    one of them (a balance above its currency's maximum), they are written one by one so
-    that only that ask fails."""
+    of the batch."""
     paying = [w for w in works if w.refusal is None]
-    try:
-        async with session.begin_nested():
-            await _write_paid(session, paying)
-    except BusinessRefusal:
-        for w in paying:
-            try:
-                async with session.begin_nested():
-                    await _write_paid(session, [w])
-            except BusinessRefusal as refusal:
-                w.refusal = Refusal(refusal.code, refusal.message)
+    if any(_refusable(w) for w in paying):
+        await _write_guarded(session, paying)
+    else:
+        # Credits of independent rules under no maximum: nothing can refuse them, so no
+        # savepoint (should anything fail, the whole transaction rolls back).
+        await _write_paid(session, paying)
     paying = [w for w in paying if w.refusal is None]
     for w in paying:
         await _after_paid(session, w)
@@ -551,6 +545,27 @@ async def _write(session: WriteSession, works: list[_Work]) -> None:
             ],
         )
     await _record(session, works)
+
+
+def _refusable(w: _Work) -> bool:
+    """Whether writing the ask can be refused: a completion row may conflict, or a credit
+    may pass its currency's maximum."""
+    return stateful(w.view) or (w.terms is not None and w.terms.maximum_value is not None)
+
+
+async def _write_guarded(session: WriteSession, paying: list[_Work]) -> None:
+    """The batch in a savepoint; if the ledger refuses one of its asks, the asks are written
+    again one by one, each in its own savepoint, so that only that ask fails."""
+    try:
+        async with session.begin_nested():
+            await _write_paid(session, paying)
+    except BusinessRefusal:
+        for w in paying:
+            try:
+                async with session.begin_nested():
+                    await _write_paid(session, [w])
+            except BusinessRefusal as refusal:
+                w.refusal = Refusal(refusal.code, refusal.message)
 
 
 async def _write_paid(session: WriteSession, works: list[_Work]) -> None:
