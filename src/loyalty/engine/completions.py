@@ -23,7 +23,7 @@ from sqlalchemy import bindparam, delete, func, insert, select, tuple_, update
 from loyalty.badges.service import award_badge
 from loyalty.db import WriteSession, dialect_insert
 from loyalty.engine import chains, decide, periods
-from loyalty.engine.decide import Part, Refusal, RuleView
+from loyalty.engine.decide import Part, Refusal, RuleView, as_decimal
 from loyalty.engine.models import Completion, CompletionRequest, RuleProgress
 from loyalty.engine.verify import VERIFIERS, Claim
 from loyalty.errors import BusinessRefusal, NotFound
@@ -37,6 +37,7 @@ from loyalty.multipliers.service import combined_factor, grant_multiplier, live_
 from loyalty.rules.models import Rule
 from loyalty.rules.service import live_rules
 from loyalty.tenancy.models import Website
+from loyalty.users import repository as users_repository
 from loyalty.users.models import User
 from loyalty.users.service import UserNotFound
 from loyalty.worker.jobs import enqueue, handler
@@ -164,7 +165,7 @@ async def complete_many(
     if not verify_only:
         works, repeats = await _reserve_keys(session, website.id, works, outcomes)
         works = await _defer_remote(session, works, outcomes)
-    states = await _lock_users(
+    states = await _user_states(
         session, {w.user_id for w in works}, lock=any(stateful(w.view) for w in works)
     )
     await _judge(session, website, works, states)
@@ -298,16 +299,17 @@ def stateful(view: RuleView) -> bool:
     )
 
 
-async def _lock_users(session: WriteSession, user_ids: set[str], *, lock: bool) -> dict[str, str]:
-    """The users' states; with ``lock``, their rows are locked FOR NO KEY UPDATE in id
-    order, which serialises each user's completions without blocking the rows that merely
-    reference the user (their foreign keys take KEY SHARE locks)."""
+async def _user_states(session: WriteSession, user_ids: set[str], *, lock: bool) -> dict[str, str]:
+    """The users' states; with ``lock``, their rows are locked as ``lock_users`` does."""
     if not user_ids:
         return {}
-    query = select(User.id, User.state).where(User.id.in_(sorted(user_ids))).order_by(User.id)
     if lock:
-        query = query.with_for_update(key_share=True)
-    states: dict[str, str] = dict((await session.execute(query)).tuples().all())
+        states = await users_repository.lock_users(session, user_ids)
+    else:
+        rows = await session.execute(
+            select(User.id, User.state).where(User.id.in_(sorted(user_ids)))
+        )
+        states = dict(rows.tuples().all())
     if states.keys() != user_ids:
         raise UserNotFound("User not found")
     return states
@@ -761,13 +763,9 @@ async def _verify_in_worker(session: WriteSession, payload: dict[str, Any]) -> N
         verification_code=asked.get("verificationCode"),
         content_url=asked.get("contentUrl"),
         question_choice_id=asked.get("loyaltyQuestionChoiceId"),
-        range_value=_decimal(asked.get("rangeValue")),
-        amount=_decimal(asked.get("amount")),
+        range_value=as_decimal(asked.get("rangeValue")),
+        amount=as_decimal(asked.get("amount")),
         skip_chain=bool(asked.get("skipChainOrRequiredCheck")),
     )
     ask = Ask(rule, claim, request.idempotency_key, asked, request_id=request.id)
     await complete_many(session, website, [ask])
-
-
-def _decimal(value: Any) -> Decimal | None:
-    return None if value is None else Decimal(str(value))

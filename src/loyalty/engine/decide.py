@@ -9,7 +9,9 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from loyalty.kit.clock import instant
 from loyalty.ledger.amounts import round_to_units
+from loyalty.rules.vocabulary import INT64_MAX
 
 
 @dataclass(frozen=True)
@@ -57,15 +59,15 @@ class RuleView:
             id=rule_id,
             type=doc["type"],
             reward_type=doc.get("rewardType") or "points",
-            amount=_decimal(doc.get("amount")),
+            amount=as_decimal(doc.get("amount")),
             currency_id=doc["loyaltyCurrencyId"],
             badge_id=doc.get("loyaltyBadgeId"),
             interval=doc.get("interval") or "once",
             claim_type=doc.get("claimType") or "manual",
-            start=_instant(doc.get("startTime")),
-            end=_instant(doc.get("endTime")),
+            start=instant(doc.get("startTime")),
+            end=instant(doc.get("endTime")),
             custom_days=meta.get("customIntervalDays"),
-            max_amount=_decimal(doc.get("maxAmountPerInterval")),
+            max_amount=as_decimal(doc.get("maxAmountPerInterval")),
             max_interval=doc.get("maxAmountInterval"),
             bands=[
                 Band(
@@ -73,7 +75,7 @@ class RuleView:
                     Decimal(str(r["endRange"])),
                     Decimal(str(r["amount"])),
                     r.get("loyaltyBadgeId"),
-                    _decimal(r.get("loyaltyMultiplierAmount")),
+                    as_decimal(r.get("loyaltyMultiplierAmount")),
                 )
                 for r in meta.get("range") or ()
             ],
@@ -89,18 +91,25 @@ class RuleView:
 
     @property
     def target(self) -> int:
-        """Progress at which the rule completes: 100 %, or a counter's highest range end."""
-        if self.progress_type == "counter" and self.bands:
-            return int(max(b.end for b in self.bands))
-        return 100
+        """Progress at which the rule completes (see ``progress_target``)."""
+        return progress_target(self.progress_type, [b.end for b in self.bands])
 
 
-def _decimal(value: Any) -> Decimal | None:
+PERCENT = 100
+
+
+def progress_target(progress_type: str, range_ends: Sequence[Decimal]) -> int:
+    """The progress that completes a rule: 100 for a percentage, the highest range end
+    (whole units, at most 2**63 - 1) for a counter; a counter without ranges (the rule
+    checks refuse one) counts to 100."""
+    if progress_type != "counter" or not range_ends:
+        return PERCENT
+    return max(0, min(int(max(range_ends)), INT64_MAX))  # int() of a Decimal rounds toward 0
+
+
+def as_decimal(value: Any) -> Decimal | None:
+    """A JSON number (or None) as an exact Decimal."""
     return None if value is None else Decimal(str(value))
-
-
-def _instant(value: str | None) -> datetime | None:
-    return None if value is None else datetime.fromisoformat(value)
 
 
 @dataclass(frozen=True)

@@ -145,7 +145,9 @@ async def ingest(
         for name, items in by_name.items()
         if any(item.tracks_progress or stateful(view_of(item.rule)) for item in items)
     }
-    await _lock_users(session, {users[i] for i in fresh if events[i].name in locked_names})
+    await users_repository.lock_users(
+        session, {users[i] for i in fresh if events[i].name in locked_names}
+    )
     currencies = {t.rule.currency_id for rules in by_name.values() for t in rules}
     terms = await currency_terms(session, website.organization_id, None, currencies)
     decimals = {currency: found.decimals for currency, found in terms.items()}
@@ -282,19 +284,6 @@ async def _insert(
     # One executemany: rows go in batches of multi-row inserts, in the order given.
     connection = await session.connection()
     return set((await connection.execute(statement, rows)).scalars())
-
-
-async def _lock_users(session: WriteSession, user_ids: set[str]) -> None:
-    """The rows of the batch's users, locked in id order as a completion locks one (FOR NO
-    KEY UPDATE), so this batch's completions and progress never wait on a batch that waits
-    on them."""
-    if user_ids:
-        await session.execute(
-            select(User.id)
-            .where(User.id.in_(sorted(user_ids)))
-            .order_by(User.id)
-            .with_for_update(key_share=True)
-        )
 
 
 async def _triggered(

@@ -16,7 +16,7 @@ from loyalty.engine.decide import RuleView
 from loyalty.engine.models import Completion
 from loyalty.multipliers.service import revoke_rule_multipliers
 from loyalty.rules.models import Rule
-from loyalty.users.models import User
+from loyalty.users.repository import lock_users
 
 
 def unmet_parts(view: RuleView, progress: int) -> set[str]:
@@ -40,7 +40,7 @@ async def revoke_unmet(session: WriteSession, rule: Rule, user_id: str, progress
     if view.reward_type == "points":
         return []
     # The same lock a completion takes: a claim and a revocation never interleave.
-    await session.execute(select(User.id).where(User.id == user_id).with_for_update(key_share=True))
+    await lock_users(session, [user_id])
     wanted = unmet_parts(view, progress)
     held = (
         await session.execute(

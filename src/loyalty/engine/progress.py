@@ -19,17 +19,15 @@ from typing import Any
 from sqlalchemy import BigInteger, ColumnElement, case, func, literal, select
 
 from loyalty.db import ReadSession, WriteSession, dialect_insert
+from loyalty.engine.decide import progress_target
 from loyalty.engine.models import RuleProgress
 from loyalty.errors import BusinessRefusal, FieldError
 from loyalty.kit.clock import now
 from loyalty.kit.ids import new_id
 from loyalty.rules.models import Rule
-from loyalty.rules.ranges import Span, top
-from loyalty.rules.vocabulary import INT64_MAX
+from loyalty.rules.ranges import Span
 from loyalty.users import service as users_service
 from loyalty.users.models import User
-
-PERCENT = 100
 
 
 class RuleDoesNotTrackProgress(BusinessRefusal):
@@ -68,12 +66,7 @@ def target(definition: Mapping[str, Any]) -> int:
     """The progress that completes the rule: 100 for a percentage, the highest range end
     (whole units, at most 2**63 - 1) for a counter. A counter always has ranges (the rule
     checks refuse one without); should one have none, it counts to 100."""
-    if progress_type(definition) != "counter":
-        return PERCENT
-    highest = top(_spans(definition))
-    if highest is None:
-        return PERCENT
-    return max(0, min(int(highest), INT64_MAX))  # int() of a Decimal rounds toward zero
+    return progress_target(progress_type(definition), [span.end for span in _spans(definition)])
 
 
 def reached_ranges(definition: Mapping[str, Any], progress: int) -> list[int]:

@@ -23,6 +23,7 @@ from loyalty.tenancy.principal import Principal
 from loyalty.users import service as users_service
 from loyalty.users.identity import normalize_wallet
 from loyalty.users.models import User, UserMetadata
+from loyalty.users.repository import lock_users
 
 # Bounds of a factor: above 0, at most a million, at most 18 decimal places (so it is
 # stored exactly in its 64-character column).
@@ -138,7 +139,7 @@ async def grant_multiplier(
     first's multiplier."""
     if problem := factor_problem(factor):
         raise ValueError(f"factor {factor} {problem}")
-    await session.execute(select(User).where(User.id == user_id).with_for_update(key_share=True))
+    await lock_users(session, [user_id])
     if rule_id is not None:
         live = await session.scalar(
             select(Multiplier)

@@ -8,13 +8,14 @@ on it, skipping the fields that already failed. Required fields are a check like
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, TypeVar
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
 from loyalty.errors import FieldError, clean_message, field_path
+from loyalty.kit.clock import iso
 from loyalty.rules.vocabulary import (
     ClaimType,
     Frequency,
@@ -257,7 +258,7 @@ def jsonable(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [jsonable(v) for v in value]
     if isinstance(value, datetime):
-        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+        return iso(value)
     return value
 
 

@@ -13,7 +13,7 @@ from loyalty.badges.service import existing_badge_ids
 from loyalty.db import ReadSession, WriteSession
 from loyalty.errors import BusinessRefusal, FieldError, NotFound, ValidationFailed, raise_if_any
 from loyalty.kit.cache import TTLCache
-from loyalty.kit.clock import now
+from loyalty.kit.clock import instant, iso, now
 from loyalty.kit.ids import new_id
 from loyalty.ledger.currencies import CurrencyTerms, currency_in_website
 from loyalty.ledger.models import Account, Currency, Entry, Transaction
@@ -402,8 +402,8 @@ def _copy_columns(rule: Rule, definition: Mapping[str, Any]) -> None:
     rule.currency_id = definition["loyaltyCurrencyId"]
     rule.group_id = definition.get("loyaltyRuleGroupId")
     rule.hide_in_ui = bool(definition.get("hideInUi"))
-    rule.start_time = _instant(definition.get("startTime"))
-    rule.end_time = _instant(definition.get("endTime"))
+    rule.start_time = instant(definition.get("startTime"))
+    rule.end_time = instant(definition.get("endTime"))
     rule.collection_address = definition.get("collectionAddress")
 
 
@@ -413,10 +413,6 @@ def _apply(rule: Rule, definition: dict[str, Any], secrets: dict[str, Any]) -> N
     rule.version += 1
     rule.updated_at = now()
     _copy_columns(rule, definition)
-
-
-def _instant(value: str | None) -> datetime | None:
-    return None if value is None else datetime.fromisoformat(value)
 
 
 async def _record(
@@ -458,7 +454,7 @@ def rule_out(rule: Rule) -> dict[str, Any]:
 
 
 def _iso(value: datetime | None) -> str | None:
-    return None if value is None else value.isoformat().replace("+00:00", "Z")
+    return None if value is None else iso(value)
 
 
 async def rule_for(

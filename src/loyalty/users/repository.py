@@ -35,6 +35,23 @@ async def by_id(session: ReadSession, website_id: str, user_id: str) -> User | N
     return result.scalar_one_or_none()
 
 
+async def lock_users(session: WriteSession, user_ids: Iterable[str]) -> dict[str, str]:
+    """Lock the users' rows FOR NO KEY UPDATE, in id order, and return their states. This
+    serialises the work of each user (completions, claims, grants, revocations) without
+    blocking the rows that merely reference the user (their foreign keys take KEY SHARE
+    locks); one order everywhere means two transactions never wait on each other."""
+    wanted = sorted(set(user_ids))
+    if not wanted:
+        return {}
+    rows = await session.execute(
+        select(User.id, User.state)
+        .where(User.id.in_(wanted))
+        .order_by(User.id)
+        .with_for_update(key_share=True)
+    )
+    return dict(rows.tuples().all())
+
+
 async def by_ids(session: ReadSession, website_id: str, user_ids: Iterable[str]) -> Sequence[User]:
     result = await session.execute(
         select(User).where(User.website_id == website_id, User.id.in_(list(user_ids)))

@@ -38,6 +38,21 @@ class UserNotFound(NotFound):
     code = "user_not_found"
 
 
+async def existing_user(
+    session: ReadSession, website_id: str, *, user_id: str | None, wallet: str | None
+) -> str | None:
+    """The id of the user a request names in a website: a ``userId`` must exist there (404
+    otherwise); a wallet address nobody has yet gives None."""
+    if user_id is not None:
+        if await repository.by_id(session, website_id, user_id) is None:
+            raise UserNotFound("User not found")
+        return user_id
+    if wallet is None:
+        raise ValueError("a user id or a wallet address is needed")
+    normalized = normalize_wallet(wallet)
+    return (await repository.ids_by_wallets(session, website_id, {normalized})).get(normalized)
+
+
 async def user_for(
     session: WriteSession,
     organization_id: str,
@@ -46,16 +61,13 @@ async def user_for(
     user_id: str | None,
     wallet: str | None,
 ) -> str:
-    """The id of the user a request names in a website: a ``userId`` must exist there (404
-    otherwise); a wallet address nobody has yet creates its user."""
-    if user_id is not None:
-        if await repository.by_id(session, website_id, user_id) is None:
-            raise UserNotFound("User not found")
-        return user_id
-    if wallet is None:
-        raise ValueError("a user id or a wallet address is needed")
-    found = await ids_for_wallets(session, organization_id, website_id, [wallet])
-    return found[normalize_wallet(wallet)]
+    """As ``existing_user``, and a wallet address nobody has yet creates its user."""
+    found = await existing_user(session, website_id, user_id=user_id, wallet=wallet)
+    if found is not None:
+        return found
+    assert wallet is not None
+    created = await ids_for_wallets(session, organization_id, website_id, [wallet])
+    return created[normalize_wallet(wallet)]
 
 
 async def wallets_by_ids(

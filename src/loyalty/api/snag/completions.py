@@ -19,17 +19,15 @@ from sqlalchemy import and_, select
 
 from loyalty.api.deps import CompletionBatcherDep, PrincipalDep, ReadSessionDep
 from loyalty.api.snag.common import ERRORS, PageQuery, WireModel, list_scope
-from loyalty.db import ReadSession
 from loyalty.engine.completions import QUEUED, Ask, Outcome, complete_many
 from loyalty.engine.models import CompletionRequest, RuleProgress
 from loyalty.engine.verify import Claim
 from loyalty.kit.pagination import Page, split_page
 from loyalty.rules.service import RuleNotFound, rule_snapshot
-from loyalty.tenancy.service import WebsiteSnapshot, website_snapshot
-from loyalty.users import repository as users_repository
+from loyalty.tenancy.service import website_snapshot
 from loyalty.users.identity import normalize_wallet
 from loyalty.users.models import User
-from loyalty.users.service import UserNotFound, ids_for_wallets
+from loyalty.users.service import existing_user, ids_for_wallets
 
 router = APIRouter(tags=["completions"], responses=ERRORS)
 
@@ -95,7 +93,9 @@ async def complete_rule(
             website = await website_snapshot(session, rule.website_id, batcher.websites)
             user_id = batcher.users.get((website.id, named))
             if user_id is None:
-                user_id = await _existing_user(session, website, body)
+                user_id = await existing_user(
+                    session, website.id, user_id=body.userId, wallet=body.walletAddress
+                )
     elif rule.organization_id != principal.organization_id or not principal.may_use(
         rule.website_id
     ):
@@ -143,21 +143,6 @@ async def complete_rule(
         paid=outcome.paid,
     )
     return Response(answer.model_dump_json(), media_type="application/json")
-
-
-async def _existing_user(
-    session: ReadSession, website: WebsiteSnapshot, body: CompleteIn
-) -> str | None:
-    """The user named, in the rule's website: a ``userId`` must exist (404); a wallet nobody
-    has yet gives None (its user is created, and committed, before the completion)."""
-    if body.userId is not None:
-        if await users_repository.by_id(session, website.id, body.userId) is None:
-            raise UserNotFound("User not found")
-        return body.userId
-    assert body.walletAddress is not None
-    wallet = normalize_wallet(body.walletAddress)
-    found = await users_repository.ids_by_wallets(session, website.id, {wallet})
-    return found.get(wallet)
 
 
 def _refused(outcome: Outcome) -> JSONResponse:

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from loyalty.api.deps import PrincipalDep, ReadSessionDep, WriteSessionDep
 from loyalty.api.snag.common import ERRORS, PageQuery, list_scope
+from loyalty.kit.clock import iso
 from loyalty.kit.pagination import Page, split_page
 from loyalty.rules import service
 from loyalty.rules.models import RuleEdit
@@ -35,7 +36,7 @@ class RuleEditOut(BaseModel):
             action=edit.action,
             data=edit.data,
             previousData=edit.previous_data,
-            editedAt=edit.edited_at.isoformat().replace("+00:00", "Z"),
+            editedAt=iso(edit.edited_at),
             editedByUserId=edit.edited_by_key_id,
             loyaltyRuleId=edit.rule_id,
             organizationId=edit.organization_id,
