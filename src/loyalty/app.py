@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+import loyalty.families  # noqa: F401  (verifiers, follow-ups, handlers)
 from loyalty import __version__
 from loyalty.api import errors, openapi
 from loyalty.api.query import DropEmptyQueryValues

@@ -1,5 +1,11 @@
 """Every table, imported in one place for Alembic and the test suite."""
 
+import loyalty.actions.models
+import loyalty.airdrops.models
+import loyalty.codes.models
+import loyalty.questions.models
+import loyalty.referrals.models
+import loyalty.streaks.models  # noqa: F401
 from loyalty.badges.models import Badge, BadgeUser
 from loyalty.db import Base
 from loyalty.engine.models import Completion, CompletionRequest, Event, RuleProgress

@@ -15,7 +15,8 @@ import logging
 from dataclasses import dataclass
 
 from loyalty.db import Database
-from loyalty.engine.completions import Ask, Outcome, WebsiteLike, complete_many
+from loyalty.engine.completions import Ask, Outcome, complete_many
+from loyalty.engine.verify import WebsiteLike
 from loyalty.kit.cache import TTLCache
 from loyalty.rules.service import RuleCache
 from loyalty.tenancy.service import WebsiteCache

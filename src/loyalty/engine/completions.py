@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam, delete, func, insert, select, tuple_, update
@@ -25,7 +25,16 @@ from loyalty.db import WriteSession, dialect_insert
 from loyalty.engine import chains, decide, periods
 from loyalty.engine.decide import Part, Refusal, RuleView, as_decimal
 from loyalty.engine.models import Completion, CompletionRequest, RuleProgress
-from loyalty.engine.verify import VERIFIERS, Claim
+from loyalty.engine.verify import (
+    FOLLOW_UPS,
+    VERIFIERS,
+    Attempt,
+    Claim,
+    Completed,
+    PaidPart,
+    RuleLike,
+    WebsiteLike,
+)
 from loyalty.errors import BusinessRefusal, NotFound
 from loyalty.kit.cache import TTLCache
 from loyalty.kit.clock import now
@@ -46,34 +55,6 @@ from loyalty.worker.outbox import publish_many
 QUEUED = "Completion request added to queue"
 VERIFY_JOB = "verify_completion"
 CAP_WORDS = {"daily": "per day", "weekly": "per week", "monthly": "per month", "lifetime": "in all"}
-
-
-class RuleLike(Protocol):
-    """A rule as the pipeline reads it: the ORM row, or a cached ``RuleSnapshot``."""
-
-    @property
-    def id(self) -> str: ...
-    @property
-    def organization_id(self) -> str: ...
-    @property
-    def website_id(self) -> str: ...
-    @property
-    def name(self) -> str: ...
-    @property
-    def currency_id(self) -> str: ...
-    @property
-    def version(self) -> int: ...
-    @property
-    def definition(self) -> dict[str, Any]: ...
-
-
-class WebsiteLike(Protocol):
-    @property
-    def id(self) -> str: ...
-    @property
-    def organization_id(self) -> str: ...
-    @property
-    def time_zone(self) -> str: ...
 
 
 # Terms of the currencies rules pay in, cached per process like the ledger's.
@@ -139,6 +120,7 @@ class _Work:
     terms: CurrencyTerms | None = None
     refusal: Refusal | None = None
     paid: list[dict[str, Any]] = field(default_factory=list)
+    attempt: Attempt | None = None
 
     @property
     def user_id(self) -> str:
@@ -168,12 +150,13 @@ async def complete_many(
     states = await _user_states(
         session, {w.user_id for w in works}, lock=any(stateful(w.view) for w in works)
     )
-    await _judge(session, website, works, states)
+    await _judge(session, website, works, states, verify_only=verify_only)
     if verify_only:
         for w in works:
             outcomes[w.index] = Outcome(None, refusal=w.refusal, verified_only=True)
     else:
         await _write(session, works)
+        await _follow_ups(session, website, works)
         for w in works:
             status = "failed" if w.refusal is not None else "completed"
             request_id = w.request_id if w.ask.record else None
@@ -280,7 +263,8 @@ async def _defer_remote(
             )
         else:
             pending_rows.append(_request_row(w, "pending", None, None, moment))
-        await enqueue(session, VERIFY_JOB, {"requestId": w.request_id})
+        delay = VERIFIERS[w.view.type].delay
+        await enqueue(session, VERIFY_JOB, {"requestId": w.request_id}, run_after=moment + delay)
         outcomes[w.index] = Outcome(w.request_id, "pending")
     if pending_rows:
         await session.execute(insert(CompletionRequest), pending_rows)
@@ -316,7 +300,12 @@ async def _user_states(session: WriteSession, user_ids: set[str], *, lock: bool)
 
 
 async def _judge(
-    session: WriteSession, website: WebsiteLike, works: list[_Work], states: Mapping[str, str]
+    session: WriteSession,
+    website: WebsiteLike,
+    works: list[_Work],
+    states: Mapping[str, str],
+    *,
+    verify_only: bool,
 ) -> None:
     """Decide every ask in order: eligibility, verification, the parts it pays and how
     much, against the state of the database and of the asks before it."""
@@ -336,9 +325,13 @@ async def _judge(
                 if unmet is not None:
                     w.refusal = Refusal("rule_chain_unmet", unmet)
         if w.refusal is None:
-            verdict = await VERIFIERS[w.view.type].check(session, w.view, w.ask.claim)
+            verifier = VERIFIERS[w.view.type]
+            w.attempt = Attempt(w.ask.rule, w.view, w.ask.claim, website, w.request_id, verify_only)
+            verdict = await verifier.check(session, w.attempt)
             if not verdict.ok:
                 w.refusal = Refusal(verdict.code, verdict.message)
+                if verifier.refused is not None and not verify_only:
+                    await verifier.refused(session, w.attempt, verdict)
         # A progress rule's claims share their cycle's period, however often it may be
         # earned: each range is paid once per cycle.
         unique = "" if w.view.track_progress else w.request_id
@@ -531,6 +524,7 @@ async def _write(session: WriteSession, works: list[_Work]) -> None:
                 "requestId": w.request_id if w.ask.record else None,
                 "ruleId": w.ask.rule.id,
                 "userId": w.user_id,
+                "currencyId": w.view.currency_id,
                 "paid": w.paid,
             }
             for w in paying
@@ -668,6 +662,13 @@ async def _after_paid(session: WriteSession, w: _Work) -> None:
             )
             record["multiplierId"] = granted.id
         w.paid.append(record)
+    paid_hook = VERIFIERS[view.type].paid
+    if paid_hook is not None and w.attempt is not None:
+        parts = [
+            PaidPart(part.key, completion_id, units)
+            for part, completion_id, units in zip(w.parts, w.completion_ids, w.units, strict=True)
+        ]
+        w.paid.extend(await paid_hook(session, w.attempt, parts))
     if w.progress is not None and any(p.key == "" for p in w.parts):
         moment = now()
         if view.reset_on_claim:
@@ -675,6 +676,22 @@ async def _after_paid(session: WriteSession, w: _Work) -> None:
         else:
             w.progress.fulfilled_at = moment
             w.progress.updated_at = moment
+
+
+async def _follow_ups(session: WriteSession, website: WebsiteLike, works: list[_Work]) -> None:
+    """The follow-ups of what the batch paid (see ``verify.follow_up``)."""
+    if not FOLLOW_UPS:
+        return
+    completed = [
+        Completed(
+            w.ask.rule, w.view, w.user_id, sum(w.units), w.request_id if w.ask.record else None
+        )
+        for w in works
+        if w.refusal is None
+    ]
+    if completed:
+        for follow in FOLLOW_UPS:
+            await follow(session, website, completed)
 
 
 def _request_row(

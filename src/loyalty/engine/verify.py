@@ -1,16 +1,63 @@
-"""Verifiers: how a rule type checks a completion claim before anything is paid.
+"""Verifiers: how a rule type checks a completion claim before anything is paid, and what
+it does once the completion is written.
 
-A local verifier decides inside the request (an external rule's server call, a check-in);
-one that calls out (a chain, a social network) runs in the worker, and the request answers
-with the pending status. Types without a verifier cannot be completed through the API.
+A local verifier decides inside the request (an external rule's server call, a check-in,
+a code); one that calls out (a chain, a social network) runs in the worker, and the request
+answers with the pending status. Types without a verifier cannot be completed through the
+API.
+
+A verifier has up to three hooks, all run in the completion's transaction:
+
+- ``check(session, attempt) -> Verdict`` decides whether the claim holds. It writes
+  nothing (it runs for ``verifyOnly`` too); it may lock rows it decides on (``FOR
+  UPDATE``: a unique code), which keeps them until the completion commits.
+- ``refused(session, attempt, verdict)`` runs when ``check`` refused a real (not
+  ``verifyOnly``) claim: a quiz keeps the wrong answer.
+- ``paid(session, attempt, parts) -> records`` runs once the completion is written and
+  paid: a code is spent, a streak grows. The records it returns (a streak bonus) are added
+  to what the completion reports it paid.
+
+Follow-ups (``follow_up``) run after a whole batch of completions is written, in its
+transaction, with what each paid: completions that make other rules happen (a rule that
+counts as a check-in, a referral's share).
 """
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import Decimal
+from typing import Any, Protocol
 
 from loyalty.db import WriteSession
 from loyalty.engine.decide import RuleView
+
+
+class RuleLike(Protocol):
+    """A rule as the pipeline reads it: the ORM row, or a cached ``RuleSnapshot``."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def organization_id(self) -> str: ...
+    @property
+    def website_id(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def currency_id(self) -> str: ...
+    @property
+    def version(self) -> int: ...
+    @property
+    def definition(self) -> dict[str, Any]: ...
+
+
+class WebsiteLike(Protocol):
+    @property
+    def id(self) -> str: ...
+    @property
+    def organization_id(self) -> str: ...
+    @property
+    def time_zone(self) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -28,6 +75,23 @@ class Claim:
 
 
 @dataclass(frozen=True)
+class Attempt:
+    """One completion as its verifier sees it."""
+
+    rule: RuleLike
+    view: RuleView
+    claim: Claim
+    website: WebsiteLike
+    # The completion request's id (its row exists only when the request is recorded).
+    request_id: str
+    verify_only: bool = False
+
+    @property
+    def user_id(self) -> str:
+        return self.claim.user_id
+
+
+@dataclass(frozen=True)
 class Verdict:
     ok: bool
     message: str = ""
@@ -36,35 +100,77 @@ class Verdict:
 
 ACCEPTED = Verdict(True)
 
-Check = Callable[[WriteSession, RuleView, Claim], Awaitable[Verdict]]
+
+@dataclass(frozen=True)
+class PaidPart:
+    """One part of a written completion: its key ("" for the whole rule, a range's key),
+    the completion row's id and the points units it credited."""
+
+    key: str
+    completion_id: str
+    units: int
+
+
+Check = Callable[[WriteSession, Attempt], Awaitable[Verdict]]
+Refused = Callable[[WriteSession, Attempt, Verdict], Awaitable[None]]
+Paid = Callable[[WriteSession, Attempt, Sequence[PaidPart]], Awaitable[list[dict[str, Any]]]]
 
 
 @dataclass(frozen=True)
 class Verifier:
     check: Check
     local: bool = True
+    refused: Refused | None = None
+    paid: Paid | None = None
+    # A verifier that calls out runs this long after the request (a link is checked later).
+    delay: timedelta = timedelta(0)
 
 
 VERIFIERS: dict[str, Verifier] = {}
 
 
-def verifier(*types: str, local: bool = True) -> Callable[[Check], Check]:
+def verifier(
+    *types: str,
+    local: bool = True,
+    refused: Refused | None = None,
+    paid: Paid | None = None,
+    delay: timedelta = timedelta(0),
+) -> Callable[[Check], Check]:
+    """Install ``check`` (and the hooks given) as the verifier of ``types``."""
+
     def register(check: Check) -> Check:
         for name in types:
-            VERIFIERS[name] = Verifier(check, local)
+            VERIFIERS[name] = Verifier(check, local, refused, paid, delay)
         return check
 
     return register
 
 
+@dataclass(frozen=True)
+class Completed:
+    """A completion a batch wrote and paid, as follow-ups see it."""
+
+    rule: RuleLike
+    view: RuleView
+    user_id: str
+    # Points units credited in the rule's currency (0 for a badge or a multiplier).
+    units: int
+    request_id: str | None
+
+
+FollowUp = Callable[[WriteSession, WebsiteLike, Sequence[Completed]], Awaitable[None]]
+
+FOLLOW_UPS: list[FollowUp] = []
+
+
+def follow_up(fn: FollowUp) -> FollowUp:
+    """Run ``fn(session, website, completed)`` after every batch that paid something."""
+    if fn not in FOLLOW_UPS:
+        FOLLOW_UPS.append(fn)
+    return fn
+
+
 @verifier("external_rule")
-async def _server_asserted(_session: WriteSession, _rule: RuleView, _claim: Claim) -> Verdict:
+async def _server_asserted(_session: WriteSession, _attempt: Attempt) -> Verdict:
     """The customer's backend completes an external rule: its word is the verification."""
-    return ACCEPTED
-
-
-@verifier("check_in")
-async def _check_in(_session: WriteSession, _rule: RuleView, _claim: Claim) -> Verdict:
-    """A check-in needs nothing but being the first of its period, which the completion's
-    period key enforces."""
     return ACCEPTED

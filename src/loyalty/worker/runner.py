@@ -9,7 +9,7 @@ import socket
 from collections.abc import Awaitable, Callable
 
 # Modules whose job handlers and outbox subscribers a worker process must know.
-import loyalty.engine.completions  # noqa: F401
+import loyalty.families  # noqa: F401
 from loyalty.db import Database
 from loyalty.kit.clock import now
 from loyalty.ledger import settlement

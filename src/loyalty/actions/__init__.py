@@ -1,0 +1,1 @@
+"""The simple user actions: text input, link click, profile completed, partner account."""

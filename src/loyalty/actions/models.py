@@ -1,0 +1,3 @@
+"""Tables of actions."""
+
+from loyalty.db import Base  # noqa: F401

@@ -1,0 +1,1 @@
+"""Points airdrops: CSVs of wallets or users and amounts, credited by the worker in batches."""

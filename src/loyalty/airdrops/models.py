@@ -1,0 +1,3 @@
+"""Tables of airdrops."""
+
+from loyalty.db import Base  # noqa: F401

@@ -1,0 +1,3 @@
+"""Tables of codes."""
+
+from loyalty.db import Base  # noqa: F401

@@ -1,0 +1,1 @@
+"""Quiz and poll questions, their choices and the users' responses."""

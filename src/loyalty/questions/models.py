@@ -1,0 +1,3 @@
+"""Tables of questions."""
+
+from loyalty.db import Base  # noqa: F401

@@ -1,0 +1,1 @@
+"""Verifiers and hooks of the questions family."""

@@ -1,0 +1,1 @@
+"""Referral codes, referred users and what referrals pay (referred_user rules)."""

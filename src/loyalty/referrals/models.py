@@ -1,0 +1,3 @@
+"""Tables of referrals."""
+
+from loyalty.db import Base  # noqa: F401

@@ -1,0 +1,1 @@
+"""Verifiers and hooks of the referrals family."""

@@ -1,0 +1,1 @@
+"""Check-ins and their streaks (check_in rules)."""

@@ -1,0 +1,3 @@
+"""Tables of streaks."""
+
+from loyalty.db import Base  # noqa: F401
