@@ -1,7 +1,7 @@
 """Rule use cases: create, update, delete (optionally taking back the points the rule
 paid), list; every change is kept as a rule edit, and an edit can be restored."""
 
-from collections.abc import Iterable, Mapping, Sequence, Set
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -30,6 +30,18 @@ from loyalty.tenancy.models import Website
 from loyalty.tenancy.principal import Principal
 
 RULE_REVERSAL = "loyalty_rule_deletion"
+
+# Called as ``hook(session, rule, action, previous)`` after every create, update, delete and
+# restore, in its transaction (``previous``: the rule's API document before, None on
+# create): a family keeps what it derives from a rule (codes, questions, imports) in step.
+RuleSaved = Callable[[WriteSession, Rule, str, dict[str, Any] | None], Awaitable[None]]
+RULE_SAVED: list[RuleSaved] = []
+
+
+def on_rule_saved(hook: RuleSaved) -> RuleSaved:
+    if hook not in RULE_SAVED:
+        RULE_SAVED.append(hook)
+    return hook
 
 
 @dataclass(frozen=True)
@@ -434,6 +446,8 @@ async def _record(
     )
     session.add(edit)
     await session.flush()
+    for hook in RULE_SAVED:
+        await hook(session, rule, action, previous)
     return edit
 
 

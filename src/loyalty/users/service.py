@@ -2,7 +2,7 @@
 keeping their profile (Snag's user metadata)."""
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -18,6 +18,20 @@ from loyalty.users.schemas import COLUMNS, EXTRA, INT32_MAX, max_length
 EXTERNAL_IDENTIFIER = "externalIdentifier"
 # The lengths of the identity columns users.wallet_address and users.external_identifier.
 IDENTITY_LIMITS = {"walletAddress": 128, EXTERNAL_IDENTIFIER: 255}
+
+# Called as ``hook(session, website, user, metadata, changes)`` after a user's profile is
+# saved (``changes``: the fields the request set), in its transaction: a family re-checks
+# what depends on the profile (a completed profile, a referral's requirements).
+UserSaved = Callable[
+    [WriteSession, Website, User, UserMetadata, Mapping[str, Any]], Awaitable[None]
+]
+USER_SAVED: list[UserSaved] = []
+
+
+def on_user_saved(hook: UserSaved) -> UserSaved:
+    if hook not in USER_SAVED:
+        USER_SAVED.append(hook)
+    return hook
 
 
 async def ids_for_wallets(
@@ -98,6 +112,8 @@ async def save_metadata(
     metadata = await repository.metadata_for_update(session, user)
     _set_profile(user, metadata, changes)
     await _flush(session)
+    for hook in USER_SAVED:
+        await hook(session, website, user, metadata, changes)
     return user, metadata
 
 

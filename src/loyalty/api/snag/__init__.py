@@ -3,12 +3,17 @@
 from fastapi import APIRouter
 
 from loyalty.api.snag import (
+    account_streaks,
     accounts,
+    airdrops,
     badges,
     completions,
     currencies,
     events,
     multipliers,
+    promo_codes,
+    questions,
+    referrals,
     rule_chains,
     rule_edits,
     rule_groups,
@@ -37,5 +42,10 @@ ROUTERS: tuple[APIRouter, ...] = tuple(
         badges,
         multipliers,
         rule_chains,
+        account_streaks,
+        promo_codes,
+        questions,
+        referrals,
+        airdrops,
     )
 )

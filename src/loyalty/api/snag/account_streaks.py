@@ -1,0 +1,5 @@
+"""account_streaks routes."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

@@ -1,0 +1,5 @@
+"""airdrops routes."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

@@ -1,0 +1,5 @@
+"""promo_codes routes."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

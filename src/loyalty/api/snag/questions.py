@@ -1,0 +1,5 @@
+"""questions routes."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

@@ -1,0 +1,5 @@
+"""referrals routes."""
+
+from fastapi import APIRouter
+
+router = APIRouter()
