@@ -8,7 +8,7 @@ import loyalty.referrals.models
 import loyalty.streaks.models  # noqa: F401
 from loyalty.badges.models import Badge, BadgeUser
 from loyalty.db import Base
-from loyalty.engine.models import Completion, CompletionRequest, Event, RuleProgress
+from loyalty.engine.models import Completion, CompletionRequest, Event, RuleProgress, RuleSweep
 from loyalty.ledger.models import Account, Allocation, Currency, Entry, Transaction
 from loyalty.multipliers.models import Multiplier
 from loyalty.rules.models import Rule, RuleEdit, RuleGroup
@@ -36,6 +36,7 @@ __all__ = [
     "RuleEdit",
     "RuleGroup",
     "RuleProgress",
+    "RuleSweep",
     "Transaction",
     "User",
     "UserMetadata",

@@ -105,3 +105,14 @@ class Event(Base):
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())
     data: Mapped[dict[str, Any]] = mapped_column(JSONColumn, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now)
+
+
+class RuleSweep(Base):
+    """A cadence rule's sweep for one period of its ``frequency``: the row makes the
+    scheduler enqueue it once, however many workers run."""
+
+    __tablename__ = "rule_sweeps"
+
+    rule_id: Mapped[str] = mapped_column(ForeignKey("loyalty_rules.id"), primary_key=True)
+    period: Mapped[str] = mapped_column(String(32), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now)

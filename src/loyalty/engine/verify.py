@@ -117,6 +117,27 @@ Paid = Callable[[WriteSession, Attempt, Sequence[PaidPart]], Awaitable[list[dict
 
 
 @dataclass(frozen=True)
+class Due:
+    """What a cadence rule's sweep found due: a user (by id or wallet) and, when the
+    source names one, the amount to pay instead of the rule's."""
+
+    user_id: str | None = None
+    wallet_address: str | None = None
+    amount: Decimal | None = None
+
+
+# A cadence rule's sweep (see ``engine.cadence``): the users the rule is due for this period.
+Sweep = Callable[[WriteSession, "SweptRule"], Awaitable[list[Due]]]
+
+
+class SweptRule(RuleLike, Protocol):
+    """A rule as a sweep reads it: with its secrets and its top-level fields."""
+
+    @property
+    def secrets(self) -> dict[str, Any]: ...
+
+
+@dataclass(frozen=True)
 class Verifier:
     check: Check
     local: bool = True
@@ -124,6 +145,8 @@ class Verifier:
     paid: Paid | None = None
     # A verifier that calls out runs this long after the request (a link is checked later).
     delay: timedelta = timedelta(0)
+    # Cadence rules of the type (claimType auto, a frequency) are swept every period.
+    sweep: Sweep | None = None
 
 
 VERIFIERS: dict[str, Verifier] = {}
@@ -135,12 +158,13 @@ def verifier(
     refused: Refused | None = None,
     paid: Paid | None = None,
     delay: timedelta = timedelta(0),
+    sweep: Sweep | None = None,
 ) -> Callable[[Check], Check]:
     """Install ``check`` (and the hooks given) as the verifier of ``types``."""
 
     def register(check: Check) -> Check:
         for name in types:
-            VERIFIERS[name] = Verifier(check, local, refused, paid, delay)
+            VERIFIERS[name] = Verifier(check, local, refused, paid, delay, sweep)
         return check
 
     return register
@@ -168,9 +192,3 @@ def follow_up(fn: FollowUp) -> FollowUp:
     if fn not in FOLLOW_UPS:
         FOLLOW_UPS.append(fn)
     return fn
-
-
-@verifier("external_rule")
-async def _server_asserted(_session: WriteSession, _attempt: Attempt) -> Verdict:
-    """The customer's backend completes an external rule: its word is the verification."""
-    return ACCEPTED

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select
 
 from loyalty.db import WriteSession
+from loyalty.engine.cadence import schedule_sweeps
 from loyalty.engine.models import RuleProgress
 
 Task = Callable[[WriteSession, datetime, int], Awaitable[int]]
@@ -46,4 +47,7 @@ async def purge_fulfilled_progress(session: WriteSession, at: datetime, limit: i
 
 
 # The worker's periodic tasks, by the name its report gives their counts.
-TASKS: tuple[tuple[str, Task], ...] = (("purged", purge_fulfilled_progress),)
+TASKS: tuple[tuple[str, Task], ...] = (
+    ("purged", purge_fulfilled_progress),
+    ("swept", schedule_sweeps),
+)

@@ -48,6 +48,27 @@ def check_external(draft: Draft) -> Iterator[FieldError]:
     if m.resetProgressOnClaim and not draft.track_progress:
         yield FieldError("metadata.resetProgressOnClaim", "needs trackProgress")
     yield from trigger_problems(draft)
+    yield from custom_rewards_problems(draft)
+
+
+# Frequencies a custom rewards API is asked at (see ``loyalty.engine.cadence``).
+CADENCES = ("once", "daily", "weekly", "monthly")
+
+
+def custom_rewards_problems(draft: Draft) -> Iterator[FieldError]:
+    """A custom rewards API is asked by the system, every period of the rule's frequency:
+    the rule must be completed by the system (auto) and have such a frequency."""
+    f = draft.fields
+    if not f.customRewardsApiUrl:
+        return
+    if (f.claimType or "manual") != "auto" and draft.usable("claimType"):
+        yield FieldError("claimType", "must be auto when customRewardsApiUrl is set")
+    if f.frequency not in CADENCES and draft.usable("frequency"):
+        yield FieldError(
+            "frequency",
+            "must be once, daily, weekly or monthly when customRewardsApiUrl is set "
+            "(how often the API is asked)",
+        )
 
 
 def trigger_problems(draft: Draft) -> Iterator[FieldError]:
