@@ -19,6 +19,7 @@ from sqlalchemy import select, update
 
 from loyalty.db import Database
 from loyalty.engine import progress
+from loyalty.engine.decide import Refusal, RuleView, progress_claim
 from loyalty.engine.models import Completion, RuleProgress
 from tests.servers import Servers, api_servers
 from tests.support import Tenant, create_currency, create_tenant, wallet
@@ -144,21 +145,27 @@ def test_target_is_100_for_a_percentage_and_the_top_range_end_for_a_counter() ->
     assert progress.target({"progressType": "counter", "metadata": {"range": COUNTER_RANGES}}) == 30
 
 
+def _claimable(definition: dict[str, Any], value: int) -> list[str] | str:
+    """The parts a claim at ``value`` pays (nothing paid before), or the refusal's code."""
+    view = RuleView.of("rule", {"type": "external_rule", "loyaltyCurrencyId": "c", **definition})
+    found = progress_claim(view, value, set())
+    return found.code if isinstance(found, Refusal) else [part.key for part in found]
+
+
 def test_a_range_is_reached_once_progress_passes_its_start() -> None:
-    assert progress.reached_ranges(PERCENT, 0) == []
-    assert progress.reached_ranges(PERCENT, 10) == [0]
-    assert progress.reached_ranges(PERCENT, 40) == [0, 1]
+    assert _claimable(PERCENT, 0) == "progress_incomplete"
+    assert _claimable(PERCENT, 10) == ["range:0"]
+    assert _claimable(PERCENT, 40) == ["range:0", "range:1"]
     # A jump from 40 to 95 reaches 50-90 as well.
-    assert progress.reached_ranges(PERCENT, 95) == [0, 1, 2]
-    assert progress.reached_ranges(PERCENT, 100) == [0, 1, 2, 3]
-    assert progress.reached_ranges(COUNTER, 12) == [0, 1]
+    assert _claimable(PERCENT, 95) == ["range:0", "range:1", "range:2"]
+    assert _claimable(COUNTER, 12) == ["range:0", "range:1"]
 
 
 def test_complete_only_at_the_target() -> None:
-    assert not progress.complete(PERCENT, 99)
-    assert progress.complete(PERCENT, 100)
-    assert not progress.complete(COUNTER, 29)
-    assert progress.complete(COUNTER, 30)
+    assert "" not in _claimable(PERCENT, 99)
+    assert _claimable(PERCENT, 100) == ["range:0", "range:1", "range:2", "range:3", ""]
+    assert "" not in _claimable(COUNTER, 29)
+    assert "" in _claimable(COUNTER, 30)
 
 
 def test_tracks_progress_only_when_true() -> None:
@@ -182,8 +189,9 @@ def test_reached_ranges_are_exactly_those_starting_at_or_below_progress(
     spans: list[dict[str, int]], value: int, kind: str
 ) -> None:
     definition = {"metadata": {"trackProgress": True, "progressType": kind, "range": spans}}
-    reached = progress.reached_ranges(definition, value)
-    assert reached == [i for i, r in enumerate(spans) if r["startRange"] <= value]
+    claimable = _claimable(definition, value)
+    reached = [] if isinstance(claimable, str) else [k for k in claimable if k]
+    assert reached == [f"range:{i}" for i, r in enumerate(spans) if r["startRange"] <= value]
     if kind == "counter" and spans:
         assert progress.target(definition) == max(r["endRange"] for r in spans)
 

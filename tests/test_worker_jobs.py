@@ -420,7 +420,7 @@ async def test_run_once_reports_jobs_outbox_and_purges(
             payload={},
         )
     done = await run_once(database)
-    assert set(done) == {"approved", "expired", "jobs", "outbox", "purged"}
+    assert set(done) == {"approved", "expired", "jobs", "outbox", "purged", "swept"}
     assert done["jobs"] >= 1 and done["outbox"] >= 1 and done["purged"] >= 1
     assert sorted(seen) == ["job", "message"]
     assert await progress_left(database, [progress]) == set()

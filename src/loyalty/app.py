@@ -14,7 +14,7 @@ from loyalty.api.query import DropEmptyQueryValues
 from loyalty.api.snag import ROUTERS as SNAG_ROUTERS
 from loyalty.config import Settings, get_settings
 from loyalty.db import Database
-from loyalty.ledger.currencies import CurrencyCache
+from loyalty.ledger import currencies
 from loyalty.tenancy.service import KeyCache
 from loyalty.worker.runner import run_forever
 
@@ -61,7 +61,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     if database is not None:
         app.state.database = database
     app.state.key_cache = KeyCache(settings.api_key_cache_seconds)
-    app.state.currency_cache = CurrencyCache(settings.currency_cache_seconds)
+    currencies.TERMS.ttl = settings.currency_cache_seconds
+    app.state.currency_cache = currencies.TERMS
     errors.install(app)
     app.add_middleware(DropEmptyQueryValues)
     for router in SNAG_ROUTERS:

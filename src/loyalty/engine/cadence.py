@@ -95,7 +95,7 @@ async def sweep_rule(session: WriteSession, payload: dict[str, object]) -> None:
     claims = await _claims(session, website, found)
     for start in range(0, len(claims), CHUNK):
         asks = [Ask(rule, claim, record=False) for claim in claims[start : start + CHUNK]]
-        await complete_many(session, website, asks)
+        await complete_many(session, website, asks, fresh=True)
 
 
 async def _claims(session: WriteSession, website: Website, found: Sequence[Due]) -> list[Claim]:

@@ -36,10 +36,9 @@ from loyalty.engine.verify import (
     WebsiteLike,
 )
 from loyalty.errors import BusinessRefusal, NotFound
-from loyalty.kit.cache import TTLCache
 from loyalty.kit.clock import now
 from loyalty.kit.ids import new_id
-from loyalty.ledger.currencies import CurrencyTerms, currency_terms
+from loyalty.ledger.currencies import TERMS, CurrencyTerms, currency_terms
 from loyalty.ledger.rows import Line
 from loyalty.ledger.service import NewTransaction, post_transactions
 from loyalty.multipliers.service import combined_factor, grant_multiplier, live_multipliers
@@ -57,8 +56,6 @@ VERIFY_JOB = "verify_completion"
 CAP_WORDS = {"daily": "per day", "weekly": "per week", "monthly": "per month", "lifetime": "in all"}
 
 
-# Terms of the currencies rules pay in, cached per process like the ledger's.
-_TERMS: TTLCache[str, CurrencyTerms] = TTLCache(10.0)
 # Parsed rule documents by (rule id, version): a new version is a new key, never stale.
 _VIEWS: dict[tuple[str, int], RuleView] = {}
 _VIEWS_MAX = 10_000
@@ -128,10 +125,17 @@ class _Work:
 
 
 async def complete_many(
-    session: WriteSession, website: WebsiteLike, asks: Sequence[Ask], *, verify_only: bool = False
+    session: WriteSession,
+    website: WebsiteLike,
+    asks: Sequence[Ask],
+    *,
+    verify_only: bool = False,
+    fresh: bool = False,
 ) -> list[Outcome]:
     """Decide and write a batch of completions of one website: an outcome per ask, in
-    order. Asks are decided in order, each seeing what the ones before it paid."""
+    order. Asks are decided in order, each seeing what the ones before it paid. ``fresh``:
+    the asks' rules were read in this transaction, not from a cache (no need to read them
+    again)."""
     outcomes: list[Outcome | None] = [None] * len(asks)
     works: list[_Work] = []
     for index, ask in enumerate(asks):
@@ -142,7 +146,8 @@ async def complete_many(
             works.append(
                 _Work(index, ask, view, ask.request_id or new_id(), ask.request_id is not None)
             )
-    await _current_rules(session, works)
+    if not fresh:
+        await _current_rules(session, works)
     repeats: list[tuple[_Work, _Work]] = []
     if not verify_only:
         works, repeats = await _reserve_keys(session, website.id, works, outcomes)
@@ -393,7 +398,7 @@ async def _completed_parts(
 async def _terms(
     session: WriteSession, website: WebsiteLike, currency_ids: set[str]
 ) -> dict[str, CurrencyTerms]:
-    found = await currency_terms(session, website.organization_id, None, currency_ids, _TERMS)
+    found = await currency_terms(session, website.organization_id, None, currency_ids, TERMS)
     if missing := currency_ids - found.keys():
         raise NotFound(
             f"The currency {sorted(missing)[0]} no longer exists", code="currency_not_found"

@@ -161,7 +161,7 @@ async def ingest(
         ]
     # Every completion of the batch through the pipeline at once, in event order.
     asks = [e for index in sorted(earned) for e in earned[index] if isinstance(e, Ask)]
-    outcomes = iter(await complete_many(session, website, asks))
+    outcomes = iter(await complete_many(session, website, asks, fresh=True))
     results: dict[int, list[Earned]] = {
         index: [
             e if isinstance(e, Earned) else _completed(e, next(outcomes), decimals) for e in items

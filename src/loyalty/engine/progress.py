@@ -69,15 +69,6 @@ def target(definition: Mapping[str, Any]) -> int:
     return progress_target(progress_type(definition), [span.end for span in _spans(definition)])
 
 
-def reached_ranges(definition: Mapping[str, Any], progress: int) -> list[int]:
-    """Indexes of the ranges reached at this progress: those whose startRange <= progress."""
-    return [index for index, span in enumerate(_spans(definition)) if span.start <= progress]
-
-
-def complete(definition: Mapping[str, Any], progress: int) -> bool:
-    return progress >= target(definition)
-
-
 def update_problems(
     definition: Mapping[str, Any], *, progress: int | None, inc: int | None
 ) -> list[FieldError]:

@@ -164,6 +164,10 @@ _TERMS = select(*(getattr(Currency, f.name) for f in fields(CurrencyTerms))).whe
 # a currency take effect within the cache's ttl.
 CurrencyCache = TTLCache[str, CurrencyTerms]
 
+# The process's currency terms, shared by the ledger's batcher and the earning pipeline;
+# ``create_app`` sets its lifetime (LOYALTY_CURRENCY_CACHE_SECONDS).
+TERMS: CurrencyCache = TTLCache(10.0)
+
 
 async def currency_terms(
     session: ReadSession,

@@ -25,8 +25,8 @@ WORKER_ID = f"{socket.gethostname()}:{os.getpid()}"
 
 async def run_once(database: Database) -> dict[str, int]:
     """Work until nothing is due; returns how many entries were approved and expired, jobs
-    run, outbox messages processed and fulfilled progress rows purged."""
-    done = {"approved": 0, "expired": 0, "jobs": 0, "outbox": 0, "purged": 0}
+    run, outbox messages processed, fulfilled progress rows purged and cadence rules swept."""
+    done = {"approved": 0, "expired": 0, "jobs": 0, "outbox": 0, "purged": 0, "swept": 0}
     for name, step in (
         ("approved", settlement.approve_due),
         ("expired", settlement.expire_due),
