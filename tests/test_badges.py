@@ -798,3 +798,16 @@ class StatementCounter:
             for s in self.statements
             if s.lstrip().upper().startswith("SELECT") and f"FROM {table}" in s
         )
+
+
+async def test_a_badge_lists_its_first_holders_only(
+    client: AsyncClient, tenant: Tenant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(service, "HOLDERS_LISTED", 2)
+    badge = await badge_id(client, tenant)
+    awarded = [await rewarded(client, tenant, badge, walletAddress=wallet(n)) for n in (1, 2, 3)]
+    data, _ = await listed(client, tenant, badgeIds=[badge])
+    assert [h["id"] for h in data[0]["loyaltyBadgeUsers"]] == [a["id"] for a in awarded[:2]]
+    # Filters apply before the cap: the third holder is listed when asked for.
+    data, _ = await listed(client, tenant, badgeIds=[badge], walletAddress=[wallet(3)])
+    assert [h["id"] for h in data[0]["loyaltyBadgeUsers"]] == [awarded[2]["id"]]

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from enum import Enum, auto
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, Select, select, update
+from sqlalchemy import ColumnElement, Select, func, select, update
 
 from loyalty.badges.models import Badge, BadgeUser
 from loyalty.db import ReadSession, WriteSession, dialect_insert
@@ -404,16 +404,33 @@ async def list_badges(
     return listings, len(rows) > limit
 
 
+# Holders listed with each badge by GET /api/loyalty/badges (the first ones, in id order:
+# in order of award); GET /api/loyalty/badge_users pages through all of them.
+HOLDERS_LISTED = 100
+
+
 async def _holdings_of(
     session: ReadSession, badges: Sequence[Badge], holders: HolderFilter
 ) -> dict[str, list[Holding]]:
     if not badges:
         return {}
     hidden = {b.id: b.hide_in_ui for b in badges}
-    query = (
-        select(BadgeUser, User.wallet_address)
+    place = (
+        func.row_number()
+        .over(partition_by=BadgeUser.badge_id, order_by=BadgeUser.id)
+        .label("place")
+    )
+    ranked = (
+        select(BadgeUser.id, place)
         .join(User, User.id == BadgeUser.user_id)
         .where(BadgeUser.badge_id.in_(sorted(hidden)), *_holder_conditions(holders))
+        .subquery()
+    )
+    query = (
+        select(BadgeUser, User.wallet_address)
+        .join(ranked, ranked.c.id == BadgeUser.id)
+        .join(User, User.id == BadgeUser.user_id)
+        .where(ranked.c.place <= HOLDERS_LISTED)
         .order_by(BadgeUser.badge_id, BadgeUser.id)
     )
     found: dict[str, list[Holding]] = {}
