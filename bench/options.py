@@ -16,6 +16,8 @@ class Options:
     postgres_url: str
     workers: tuple[int, ...]
     clients: int
+    # Concurrent clients of the rule completion scenario, one run per number.
+    completion_clients: tuple[int, ...]
     batch_clients: int
     batch_sizes: tuple[int, ...]
     wallets: int
@@ -102,6 +104,13 @@ def parser() -> argparse.ArgumentParser:
         help="Seconds of unmeasured load first (default: 2).",
     )
     p.add_argument(
+        "--completion-clients",
+        type=_numbers,
+        default=_env("COMPLETION_CLIENTS", "16,32"),
+        help="Comma-separated concurrent clients of the rule completion scenario, one run "
+        "each (default: 16,32).",
+    )
+    p.add_argument(
         "--duration",
         type=float,
         default=float(_env("DURATION", "10")),
@@ -136,6 +145,7 @@ def parse(argv: list[str] | None = None) -> Options:
         postgres_url=args.postgres_url,
         workers=args.workers,
         clients=args.clients,
+        completion_clients=args.completion_clients,
         batch_clients=args.batch_clients,
         batch_sizes=args.batch_sizes,
         wallets=args.wallets,

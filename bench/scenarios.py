@@ -50,11 +50,10 @@ def scenarios(tenant: Tenant, options: Options, tag: str) -> list[Scenario]:
             for size in options.batch_sizes
         ]
         + [
-            Scenario(
-                "rule completion",
-                load.Completions(tenant.rule_id, options.wallets),
-                options.clients,
-            ),
+            Scenario("rule completion", load.Completions(tenant.rule_id, options.wallets), clients)
+            for clients in options.completion_clients
+        ]
+        + [
             Scenario(
                 "events 1000",
                 load.Events(tenant.event_name, options.wallets, size=1000, tag=f"{tag}-events"),
