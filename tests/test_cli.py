@@ -217,7 +217,7 @@ def test_worker_once_approves_what_is_due(migrated: str) -> None:
         frozen_clock(start)
         response = api(migrated, demo["apiKey"], "POST", "/api/loyalty/transactions", body)
         assert response.status_code in (200, 201), response.text
-        idle = {"approved": 0, "expired": 0, "jobs": 0, "outbox": 0, "purged": 0}
+        idle = {"approved": 0, "expired": 0, "jobs": 0, "outbox": 0, "purged": 0, "swept": 0}
         assert invoke_json("worker", "--once") == idle
         frozen_clock(start + timedelta(hours=2))
         assert invoke_json("worker", "--once") == idle | {"approved": 1}

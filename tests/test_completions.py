@@ -306,18 +306,19 @@ async def test_verify_only_writes_nothing(
 async def test_types_without_a_verifier_are_refused(
     client: AsyncClient, tenant: Tenant, currency: str
 ) -> None:
-    quiz = {
-        "name": "Quiz",
-        "type": "quiz",
+    join = {
+        "name": "Join our channel",
+        "type": "telegram_join",
         "frequency": "once",
         "interval": "once",
         "startTime": None,
         "amount": 5,
         "loyaltyCurrencyId": currency,
+        "metadata": {"telegramChannelId": "@news"},
     }
-    rule_id = await rule(client, tenant, quiz)
+    rule_id = await rule(client, tenant, join)
     message = refused(await complete(client, tenant, rule_id), "completion_not_supported")
-    assert "quiz" in message
+    assert "telegram_join" in message
 
 
 async def test_bad_requests_and_unknown_things(
