@@ -26,3 +26,6 @@ class TTLCache(Generic[K, V]):
         if len(self._entries) >= self.max_entries:
             self._entries.clear()
         self._entries[key] = (time.monotonic() + self.ttl, value)
+
+    def forget(self, key: K) -> None:
+        self._entries.pop(key, None)

@@ -1,6 +1,7 @@
 """Users and their metadata: ``GET /api/users``, ``GET /api/users/count``,
 ``POST /api/users/metadatas``, ``GET /api/users/metadatas``."""
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -10,6 +11,9 @@ from pydantic import BaseModel, Field
 from loyalty.api.deps import PrincipalDep, ReadSessionDep, WriteSessionDep
 from loyalty.api.snag.common import ERRORS, PageQuery, ScopeQuery, WireModel, list_scope
 from loyalty.kit.pagination import Page, split_page
+from loyalty.referrals import repository as referrals_repository
+from loyalty.referrals import service as referrals_service
+from loyalty.referrals.repository import Referrer
 from loyalty.tenancy import service as tenancy_service
 from loyalty.tenancy.principal import Principal
 from loyalty.users import repository
@@ -79,9 +83,18 @@ class MetadataCreate(WireModel, MetadataFields):
     userId: str | None = None
     walletAddress: str | None = None
     externalIdentifier: str | None = None
+    # Referrals: the code of the user who referred this one (see loyalty.referrals).
+    referralCode: str | None = Field(
+        None,
+        min_length=1,
+        max_length=64,
+        description="Refer the user with this code (422 if unknown, self, already referred "
+        "by another user, or a cycle); the same code again changes nothing",
+    )
 
 
 ADDRESSING = ("organizationId", "websiteId", "userId", "walletAddress")
+NOT_PROFILE = (*ADDRESSING, "referralCode")
 
 
 class UserRef(BaseModel):
@@ -129,11 +142,29 @@ class UserMetadataOut(MetadataFields):
         )
 
 
+class ReferrerUser(BaseModel):
+    id: str
+    walletAddress: str | None
+
+
+class ReferrerCode(BaseModel):
+    user: ReferrerUser = Field(description="The user who referred the user")
+
+
+class ReferrerOut(BaseModel):
+    eligible: bool = Field(description="Whether the referral's requirements held and it paid")
+    referralCode: ReferrerCode
+    user: ReferrerUser = Field(description="The referred user")
+
+
 class UserOut(BaseModel):
     id: str
     walletAddress: str | None
     isSnagSuperAdmin: bool = False
     userMetadata: list[UserMetadataOut] = Field(description="The user's metadata, if any")
+    referrers: list[ReferrerOut] = Field(
+        default_factory=list, description="Who referred the user (referred_user rules)"
+    )
     organizationId: str
     websiteId: str
     externalIdentifier: str | None
@@ -142,11 +173,24 @@ class UserOut(BaseModel):
     updatedAt: datetime
 
     @classmethod
-    def of(cls, user: User, metadata: UserMetadata | None) -> "UserOut":
+    def of(
+        cls, user: User, metadata: UserMetadata | None, referrers: Sequence[Referrer] = ()
+    ) -> "UserOut":
+        referred = ReferrerUser(id=user.id, walletAddress=user.wallet_address)
         return cls(
             id=user.id,
             walletAddress=user.wallet_address,
             userMetadata=[UserMetadataOut.of(metadata)] if metadata is not None else [],
+            referrers=[
+                ReferrerOut(
+                    eligible=r.eligible,
+                    referralCode=ReferrerCode(
+                        user=ReferrerUser(id=r.user_id, walletAddress=r.wallet_address)
+                    ),
+                    user=referred,
+                )
+                for r in referrers
+            ],
             organizationId=user.organization_id,
             websiteId=user.website_id,
             externalIdentifier=user.external_identifier,
@@ -217,7 +261,10 @@ async def list_users(
         limit=query.limit,
     )
     page, more = split_page(rows, query.limit)
-    return Page[UserOut](data=[UserOut.of(u, m) for u, m in page], hasNextPage=more)
+    referrers = await referrals_repository.referrers_of(session, (u.id for u, _ in page))
+    return Page[UserOut](
+        data=[UserOut.of(u, m, referrers.get(u.id, ())) for u, m in page], hasNextPage=more
+    )
 
 
 class UserCount(BaseModel):
@@ -250,8 +297,10 @@ async def save_metadata(
         website,
         user_id=body.userId,
         wallet_address=body.walletAddress,
-        changes=body.model_dump(exclude_unset=True, exclude=set(ADDRESSING)),
+        changes=body.model_dump(exclude_unset=True, exclude=set(NOT_PROFILE)),
     )
+    if body.referralCode is not None:
+        await referrals_service.refer_in(session, website, [user.id], code=body.referralCode)
     return MetadataOut.of(metadata, user)
 
 

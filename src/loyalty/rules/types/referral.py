@@ -72,14 +72,22 @@ def check_referral(draft: Draft) -> Iterator[FieldError]:
             )
 
 
+ONCE = frozenset({"once"})
+
 TYPES = [
     RuleType(
         "referred_user",
-        "Reward the referred user (amount) and the referrer (metadata.referrerReward).",
+        "A user joins with another user's referral code (POST /api/referral/users, or "
+        "referralCode when the user is saved) and meets metadata.referralRequirements: the "
+        "referred user earns amount, the referrer metadata.referrerReward; first and second "
+        "level referrers get firstReferralReward / secondReferralReward percent of what the "
+        "referred user earns later.",
         ReferralMetadata,
-        Capabilities(reward_types=NO_MULTIPLIER, claim_types=AUTO),
+        Capabilities(reward_types=NO_MULTIPLIER, claim_types=AUTO, intervals=ONCE),
         check_referral,
-        "Paid by the system when a referred user meets referralRequirements (points, profile, "
-        "connections): neither user has anything to submit, so auto.",
+        "Paid by the system when the referral is made or when the referred user changes "
+        "(profile saved, points earned) and referralRequirements hold (points earned in all "
+        "time, complete profile, Twitter / Discord / email connected): neither user has "
+        "anything to submit, so auto; a referral is rewarded once, so once.",
     )
 ]
