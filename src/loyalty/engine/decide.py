@@ -25,6 +25,21 @@ class Band:
     multiplier: Decimal | None = None
 
 
+# Types whose ``trackProgress`` follows their own processing (an airdrop's CSV), not a
+# user's progress: the pipeline pays them as rules without progress.
+PROCESSING_PROGRESS = frozenset({"points_airdrop"})
+
+
+def tracks_user_progress(doc: Mapping[str, Any]) -> bool:
+    """Whether a rule document tracks each user's progress (seed 000): ``trackProgress``,
+    kept in metadata and shown at the top level too, on a type whose progress is a user's."""
+    meta = doc.get("metadata")
+    value = meta.get("trackProgress") if isinstance(meta, Mapping) else None
+    if value is None:
+        value = doc.get("trackProgress")
+    return value is True and doc.get("type") not in PROCESSING_PROGRESS
+
+
 @dataclass(frozen=True)
 class RuleView:
     """What the engine needs of a stored rule document."""
@@ -80,7 +95,7 @@ class RuleView:
                 for r in meta.get("range") or ()
             ],
             badge_per_band=bool(meta.get("rewardBadgePerRange")),
-            track_progress=bool(meta.get("trackProgress")),
+            track_progress=tracks_user_progress(doc),
             progress_type=meta.get("progressType") or "percentage",
             skip_multiplier=bool(meta.get("skipMultiplier")),
             per_action=bool(meta.get("rewardPerAction")),

@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import BigInteger, ColumnElement, case, func, literal, select
 
 from loyalty.db import ReadSession, WriteSession, dialect_insert
-from loyalty.engine.decide import progress_target
+from loyalty.engine.decide import progress_target, tracks_user_progress
 from loyalty.engine.models import RuleProgress
 from loyalty.errors import BusinessRefusal, FieldError
 from loyalty.kit.clock import now
@@ -49,7 +49,7 @@ def _setting(definition: Mapping[str, Any], name: str) -> Any:
 
 
 def tracks_progress(definition: Mapping[str, Any]) -> bool:
-    return _setting(definition, "trackProgress") is True
+    return tracks_user_progress(definition)
 
 
 def progress_type(definition: Mapping[str, Any]) -> str:
