@@ -34,6 +34,7 @@ from loyalty.engine.verify import (
     PaidPart,
     RuleLike,
     WebsiteLike,
+    follow_ups_lock,
 )
 from loyalty.errors import BusinessRefusal, NotFound
 from loyalty.kit.clock import now
@@ -152,9 +153,10 @@ async def complete_many(
     if not verify_only:
         works, repeats = await _reserve_keys(session, website.id, works, outcomes)
         works = await _defer_remote(session, works, outcomes)
-    states = await _user_states(
-        session, {w.user_id for w in works}, lock=any(stateful(w.view) for w in works)
-    )
+    lock = any(stateful(w.view) for w in works)
+    if not lock and works and not verify_only:
+        lock = await follow_ups_lock(session, website)
+    states = await _user_states(session, {w.user_id for w in works}, lock=lock)
     await _judge(session, website, works, states, verify_only=verify_only)
     if verify_only:
         for w in works:
@@ -695,8 +697,8 @@ async def _follow_ups(session: WriteSession, website: WebsiteLike, works: list[_
         if w.refusal is None
     ]
     if completed:
-        for follow in FOLLOW_UPS:
-            await follow(session, website, completed)
+        for hook in FOLLOW_UPS:
+            await hook.run(session, website, completed)
 
 
 def _request_row(

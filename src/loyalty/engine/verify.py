@@ -183,12 +183,32 @@ class Completed:
 
 
 FollowUp = Callable[[WriteSession, WebsiteLike, Sequence[Completed]], Awaitable[None]]
+# Whether a follow-up may complete rules for a batch's users in this website: then the
+# batch locks its users first, as any completion that depends on them does (users before
+# balances, always: the other order could deadlock with a concurrent completion).
+Locks = Callable[[WriteSession, WebsiteLike], Awaitable[bool]]
 
-FOLLOW_UPS: list[FollowUp] = []
+
+@dataclass(frozen=True)
+class FollowUpHook:
+    run: FollowUp
+    locks: Locks | None = None
 
 
-def follow_up(fn: FollowUp) -> FollowUp:
-    """Run ``fn(session, website, completed)`` after every batch that paid something."""
-    if fn not in FOLLOW_UPS:
-        FOLLOW_UPS.append(fn)
+FOLLOW_UPS: list[FollowUpHook] = []
+
+
+def follow_up(fn: FollowUp, *, locks: Locks | None = None) -> FollowUp:
+    """Run ``fn(session, website, completed)`` after every batch that paid something.
+    ``locks`` says, for a website, whether ``fn`` may complete rules for the batch's users."""
+    if all(hook.run is not fn for hook in FOLLOW_UPS):
+        FOLLOW_UPS.append(FollowUpHook(fn, locks))
     return fn
+
+
+async def follow_ups_lock(session: WriteSession, website: WebsiteLike) -> bool:
+    """Whether a follow-up may complete rules for the users of a batch in this website."""
+    for hook in FOLLOW_UPS:
+        if hook.locks is not None and await hook.locks(session, website):
+            return True
+    return False

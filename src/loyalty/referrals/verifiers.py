@@ -53,7 +53,6 @@ async def _referred(session: WriteSession, attempt: Attempt) -> Verdict:
     return ACCEPTED
 
 
-@follow_up
 async def _after_earning(
     session: WriteSession, website: WebsiteLike, completed: Sequence[Completed]
 ) -> None:
@@ -65,6 +64,14 @@ async def _after_earning(
     await pay_shares(session, website, found, completed)
     if needing_points(found):
         await settle(session, website, {c.user_id for c in completed if c.units > 0})
+
+
+async def _settles_referrals(session: WriteSession, website: WebsiteLike) -> bool:
+    """Whether earnings may complete a referral (a points requirement) in this website."""
+    return bool(needing_points(await programs(session, website.id)))
+
+
+follow_up(_after_earning, locks=_settles_referrals)
 
 
 @on_user_saved
