@@ -1,11 +1,13 @@
-"""code_entry: the user enters a promo code: one shared code, a code of an uploaded CSV, or a
-code of a batch the engine generates."""
+"""code_entry: the user enters a promo code: one shared code, a code of a CSV (fetched from
+``promoCodeCsvUrl``, or uploaded), or a code of a batch the engine generates. The codes
+themselves live in ``loyalty.codes``."""
 
 from collections.abc import Iterator
 from typing import Literal
 
 from pydantic import Field
 
+from loyalty.codes.keys import CODE_MAX
 from loyalty.errors import FieldError
 from loyalty.rules.definition import Draft, Metadata
 from loyalty.rules.registry import MANUAL, Capabilities, RuleType
@@ -16,7 +18,7 @@ MAX_GENERATED_CODES = 100_000
 
 class CodeEntryMetadata(Metadata):
     promoCodeType: Literal["code", "csv", "generate"] | None = None
-    promoCode: str | None = None
+    promoCode: str | None = Field(None, max_length=CODE_MAX)
     promoCodeCsvUrl: str | None = None
     promoCodeLength: int | None = Field(None, ge=1, le=MAX_GENERATED_CODES)
     isRestrictedToNewUsers: bool | None = None
@@ -45,11 +47,14 @@ def check_code_entry(draft: Draft) -> Iterator[FieldError]:
 TYPES = [
     RuleType(
         "code_entry",
-        "The user enters a promo code: a shared code, one of a CSV, or one generated.",
+        "The user enters a promo code: one shared code, or a unique code of a CSV or of a "
+        "batch the engine generates.",
         CodeEntryMetadata,
         Capabilities(claim_types=MANUAL),
         check_code_entry,
-        "The user submits a code and the claim is checked against it (a CSV or generated code "
-        "is spent once): only the user knows the code, so manual.",
+        "The user submits the code as verificationCode; it is compared without regard to case "
+        "or surrounding spaces. The shared code pays once per interval; a unique code (CSV or "
+        "generated) is spent once in all. isRestrictedToNewUsers admits only users created in "
+        "the last 6 hours. Only the user knows the code, so manual.",
     )
 ]
