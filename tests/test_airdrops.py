@@ -13,9 +13,10 @@ import httpx
 import pytest
 from httpx import AsyncClient, Response
 
-from loyalty.airdrops import fetch, payout
+from loyalty.airdrops import payout
 from loyalty.db import Database
 from loyalty.errors import NotFound
+from loyalty.kit import fetch
 from loyalty.kit.clock import iso
 from loyalty.users.service import ids_for_wallets
 from loyalty.worker.runner import run_once
@@ -257,7 +258,7 @@ async def test_a_badge_airdrop_needs_no_amounts(
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        (b"", "file"),
+        (b"", "is empty"),
         (b"amount\n5\n", "has no walletAddress or userId column"),
         (b"walletAddress\n0xabc\n", "has no amount column"),
         (b"walletAddress,amount\n", "has no data lines"),
@@ -291,7 +292,7 @@ async def test_a_multipart_upload(
     other = await client.post(
         f"{RULES}/{rule_id}/airdrop", data={"note": "x"}, files={}, headers=tenant.headers
     )
-    assert refused(other, 400, "validation_error")["errors"][0]["field"] == "file"
+    assert refused(other, 400, "validation_error")["errors"][0]["field"] == "body"
 
 
 async def test_only_airdrop_rules_of_the_key_take_a_csv(
@@ -375,12 +376,12 @@ async def test_a_url_that_cannot_be_read_fails_after_three_tries(
     await run_once(database)
     first = await status(client, tenant, rule_id)
     assert first["status"] == "pending"
-    assert first["message"] == "the CSV URL answered HTTP 404; it will be read again"
+    assert first["message"] == "The URL answered HTTP 404; it will be read again"
     for wait in (30, 60):
         clock.advance(timedelta(seconds=wait))
         await run_once(database)
     failed = await status(client, tenant, rule_id)
-    assert (failed["status"], failed["message"]) == ("failed", "the CSV URL answered HTTP 404")
+    assert (failed["status"], failed["message"]) == ("failed", "The URL answered HTTP 404")
 
 
 async def test_a_url_serving_no_airdrop_csv_fails(

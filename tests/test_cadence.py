@@ -12,7 +12,7 @@ from httpx import AsyncClient
 from sqlalchemy import select
 
 from loyalty.db import Database
-from loyalty.engine import external
+from loyalty.kit import fetch
 from loyalty.worker.models import Job
 from loyalty.worker.runner import run_once
 from tests.conftest import Clock
@@ -39,9 +39,9 @@ class RewardsApi:
 @pytest.fixture
 def api() -> Iterator[RewardsApi]:
     fake = RewardsApi()
-    external.TRANSPORT = httpx.MockTransport(fake)
+    fetch.TRANSPORT = httpx.MockTransport(fake)
     yield fake
-    external.TRANSPORT = None
+    fetch.TRANSPORT = None
 
 
 def cadence(currency: str, **fields: Any) -> dict[str, Any]:
@@ -121,7 +121,7 @@ async def test_a_failing_api_pays_nothing_and_the_job_is_retried(
         jobs = (await session.scalars(select(Job).where(Job.kind == "sweep_rule"))).all()
     mine = [j for j in jobs if j.payload["ruleId"] == rule_id]
     assert len(mine) == 1 and mine[0].status == "queued" and mine[0].attempts == 1
-    assert "answered 500" in (mine[0].last_error or "")
+    assert "answered HTTP 500" in (mine[0].last_error or "")
 
     api.status = 200
     clock.advance(timedelta(hours=1))  # past the retry's back-off

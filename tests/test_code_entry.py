@@ -16,12 +16,12 @@ import httpx
 import pytest
 from httpx import AsyncClient, Response
 
-from loyalty.codes import fetch
 from loyalty.codes.keys import ALPHABET, GENERATED_LENGTH
 from loyalty.db import Database
 from loyalty.engine.batching import CompletionBatcher
 from loyalty.engine.completions import Ask
 from loyalty.engine.verify import Claim
+from loyalty.kit import fetch
 from loyalty.rules.service import live_rules
 from loyalty.tenancy.service import website_snapshot
 from loyalty.users.service import ids_for_wallets
@@ -379,7 +379,7 @@ async def test_an_upload_must_be_a_csv_body_or_file(
     )
     assert no_file.status_code == 400, no_file.text
     assert no_file.json()["errors"][0]["field"] == "file"
-    too_big = await upload(client, tenant, rule_id, b"A" * (fetch.MAX_CSV_BYTES + 1))
+    too_big = await upload(client, tenant, rule_id, b"A" * (fetch.MAX_BYTES + 1))
     assert too_big.status_code == 400, too_big.text
     assert too_big.json()["errors"][0]["message"] == "is larger than 20 MB"
 

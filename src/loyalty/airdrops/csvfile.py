@@ -17,13 +17,13 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from loyalty.kit.fetch import MAX_BYTES, too_large
 from loyalty.ledger.amounts import scale
 from loyalty.users.identity import normalize_wallet
 
 if TYPE_CHECKING:
     from _csv import Reader
 
-MAX_BYTES = 20 * 1024 * 1024
 MAX_ROWS = 100_000
 WALLET_MAX = 128
 ALIASES = {
@@ -61,7 +61,7 @@ class Row:
 
 def decode(data: bytes) -> str:
     if len(data) > MAX_BYTES:
-        raise FileProblem(f"is larger than {MAX_BYTES // (1024 * 1024)} MB")
+        raise FileProblem(too_large())
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

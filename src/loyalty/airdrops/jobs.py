@@ -3,8 +3,8 @@
 from typing import Any
 
 from loyalty.airdrops import csvfile, payout, service
-from loyalty.airdrops.fetch import FetchFailed, fetch_csv
 from loyalty.db import WriteSession
+from loyalty.kit.fetch import FetchFailed, fetch
 from loyalty.rules.models import Rule
 from loyalty.worker.jobs import handler
 
@@ -21,7 +21,7 @@ async def read_url(session: WriteSession, payload: dict[str, Any]) -> None:
         await service.finish(session, airdrop, "failed", service.RULE_DELETED)
         return
     try:
-        data = await fetch_csv(airdrop.csv_url)
+        data = await fetch(airdrop.csv_url)
     except FetchFailed as exc:
         await service.fetch_failed(session, airdrop, str(exc))
         return

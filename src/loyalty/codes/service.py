@@ -11,13 +11,13 @@ from typing import Any
 
 from loyalty.codes import repository
 from loyalty.codes.csvfile import ParsedCodes, export_lines, parse_codes
-from loyalty.codes.fetch import FetchFailed, fetch_csv, url_problem
 from loyalty.codes.keys import new_codes
 from loyalty.codes.models import PromoCodeImport
 from loyalty.codes.repository import RuleRef
 from loyalty.db import Database, ReadSession, WriteSession
 from loyalty.errors import BusinessRefusal, FieldError, ValidationFailed
 from loyalty.kit.clock import now
+from loyalty.kit.fetch import FetchFailed, fetch, url_problem
 from loyalty.rules.models import Rule
 from loyalty.rules.service import on_rule_saved, rule_for
 from loyalty.tenancy.principal import Principal
@@ -188,7 +188,7 @@ async def run_url_import(session: WriteSession, payload: dict[str, Any]) -> None
         found.finished_at = now()
         return
     try:
-        data = await fetch_csv(found.url or "")
+        data = await fetch(found.url or "")
     except FetchFailed as exc:
         found.status, found.error, found.finished_at = "failed", str(exc), now()
         return

@@ -13,15 +13,11 @@ named user earns the rule (``amount``, when given, instead of the rule's), once 
 from decimal import Decimal
 from typing import Annotated, Any
 
-import httpx
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
 
 from loyalty.db import WriteSession
 from loyalty.engine.verify import ACCEPTED, Attempt, Due, SweptRule, Verdict, verifier
-
-# Tests install a transport here (``httpx.MockTransport``); None is the network.
-TRANSPORT: httpx.AsyncBaseTransport | None = None
-TIMEOUT = httpx.Timeout(30.0)
+from loyalty.kit.fetch import FetchFailed, fetch
 
 
 class CustomReward(BaseModel):
@@ -58,12 +54,12 @@ async def _custom_rewards(_session: WriteSession, rule: SweptRule) -> list[Due]:
     if key:
         headers["X-API-KEY"] = str(key)
     params = {"loyaltyRuleId": rule.id}
-    async with httpx.AsyncClient(transport=TRANSPORT, timeout=TIMEOUT) as client:
-        response = await client.get(url, headers=headers, params=params)
-    if response.status_code != httpx.codes.OK:
-        raise CustomRewardsError(f"{url} answered {response.status_code}")
     try:
-        answer: Any = ANSWER.validate_json(response.content)
+        body = await fetch(url, headers=headers, params=params)
+    except FetchFailed as exc:
+        raise CustomRewardsError(f"{url}: {exc}") from exc
+    try:
+        answer: Any = ANSWER.validate_json(body)
     except ValidationError as exc:
         raise CustomRewardsError(f"{url} answered something else than rewards: {exc}") from exc
     rewards = answer.data if isinstance(answer, Wrapped) else answer

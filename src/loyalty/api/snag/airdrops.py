@@ -11,43 +11,24 @@ from typing import Annotated, Literal, cast
 
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
-from starlette.datastructures import UploadFile
 
 from loyalty.airdrops import service
-from loyalty.airdrops.csvfile import MAX_BYTES
 from loyalty.airdrops.models import Airdrop, AirdropLine
 from loyalty.api.deps import PrincipalDep, ReadSessionDep, WriteSessionDep
 from loyalty.api.snag.common import ERRORS
+from loyalty.api.uploads import CSV_BODY, csv_upload
 from loyalty.db import ReadSession
-from loyalty.errors import FieldError, ValidationFailed
 from loyalty.kit.pagination import MAX_LIMIT
 
 router = APIRouter(tags=["airdrops"], responses=ERRORS)
 
 State = Literal["pending", "processing", "completed", "failed"]
-TOO_LARGE = f"the CSV is larger than {MAX_BYTES // (1024 * 1024)} MB"
-NO_FILE = "is required: the CSV as the body (text/csv), or a multipart part named file"
 ErrorsLimit = Annotated[
     int, Query(ge=1, le=MAX_LIMIT * 10, description="Failed lines shown (max 1000)")
 ]
 AfterLine = Annotated[
     int | None, Query(alias="startingAfter", ge=0, description="Show failed lines after this one")
 ]
-UPLOAD_BODY = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "text/csv": {"schema": {"type": "string"}},
-            "multipart/form-data": {
-                "schema": {
-                    "type": "object",
-                    "properties": {"file": {"type": "string", "format": "binary"}},
-                    "required": ["file"],
-                }
-            },
-        },
-    }
-}
 
 
 class LineError(BaseModel):
@@ -124,7 +105,7 @@ async def _status(
 @router.post(
     "/api/loyalty/rules/{rule_id}/airdrop",
     status_code=202,
-    openapi_extra=UPLOAD_BODY,
+    openapi_extra=CSV_BODY,
     responses={
         400: {"description": "No file, or a file that cannot be read as an airdrop CSV"},
         422: {"description": "`not_an_airdrop_rule`, `airdrop_ended` or `currency_not_found`"},
@@ -138,38 +119,8 @@ async def upload_airdrop(
     `errors` with their line numbers); the worker pays the good lines in batches from the
     airdrop's start (the later of `startTime` and `effectiveStartTime`)."""
     rule = await service.airdrop_rule(session, principal, rule_id)
-    airdrop = await service.upload(session, rule, await _csv_of(request))
+    airdrop = await service.upload(session, rule, await csv_upload(request))
     return await _status(session, airdrop, 100, None)
-
-
-async def _csv_of(request: Request) -> bytes:
-    """The uploaded file: the ``file`` part of a multipart form, or else the body."""
-    length = request.headers.get("content-length")
-    if length is not None and length.isdigit() and int(length) > MAX_BYTES + 64 * 1024:
-        raise ValidationFailed([FieldError("file", TOO_LARGE)])
-    if request.headers.get("content-type", "").startswith("multipart/form-data"):
-        form = await request.form(max_files=1, max_fields=10)
-        part = form.get("file")
-        if not isinstance(part, UploadFile):
-            raise ValidationFailed([FieldError("file", NO_FILE)])
-        data = await part.read(MAX_BYTES + 1)
-    else:
-        data = await _body(request)
-    if not data:
-        raise ValidationFailed([FieldError("file", NO_FILE)])
-    if len(data) > MAX_BYTES:
-        raise ValidationFailed([FieldError("file", TOO_LARGE)])
-    return data
-
-
-async def _body(request: Request) -> bytes:
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_BYTES:
-            raise ValidationFailed([FieldError("file", TOO_LARGE)])
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 @router.get("/api/loyalty/rules/{rule_id}/airdrop")

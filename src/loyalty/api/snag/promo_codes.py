@@ -15,38 +15,18 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
-from starlette.datastructures import UploadFile
 
 from loyalty.api.deps import PrincipalDep, ReadSessionDep, WriteSessionDep, get_database
 from loyalty.api.snag.common import ERRORS, Limit, StartingAfter
+from loyalty.api.uploads import CSV_BODY, csv_upload
 from loyalty.codes import service
-from loyalty.codes.fetch import MAX_CSV_BYTES
 from loyalty.codes.models import PromoCodeImport
-from loyalty.errors import FieldError, ValidationFailed
 from loyalty.kit.pagination import DEFAULT_LIMIT, Page
 
 router = APIRouter(tags=["promo codes"], responses=ERRORS)
 
 RULE_PATH = "/api/loyalty/rules/{rule_id}"
-CSV_TYPES = ("text/csv", "text/plain", "application/csv")
-HOW_TO_SEND = "send the CSV as a text/csv body, or as multipart/form-data with a file field `file`"
 REFUSED: dict[int | str, dict[str, Any]] = {422: {"description": "Refused: `code` says why"}}
-
-CSV_BODY: dict[str, Any] = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "text/csv": {"schema": {"type": "string"}},
-            "multipart/form-data": {
-                "schema": {
-                    "type": "object",
-                    "properties": {"file": {"type": "string", "format": "binary"}},
-                    "required": ["file"],
-                }
-            },
-        },
-    }
-}
 
 
 class BadLineOut(BaseModel):
@@ -99,36 +79,8 @@ async def upload_codes(
     """Add the codes of a CSV (a code per line, first column; a `code` header is skipped)
     to a rule whose promoCodeType is csv. All or nothing: a bad line refuses the file (400
     naming every bad line). Codes the rule has already are skipped and counted."""
-    data = await _csv_body(request)
+    data = await csv_upload(request)
     return ImportOut.of(await service.upload(session, principal, rule_id, data))
-
-
-async def _csv_body(request: Request) -> bytes:
-    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if kind == "multipart/form-data":
-        form = await request.form(max_files=1)
-        sent = form.get("file")
-        if not isinstance(sent, UploadFile):
-            raise ValidationFailed([FieldError("file", f"is required: {HOW_TO_SEND}")])
-        data = await sent.read(MAX_CSV_BYTES + 1)
-    elif kind in CSV_TYPES:
-        data = await _read_capped(request)
-    else:
-        raise ValidationFailed([FieldError("body", HOW_TO_SEND)])
-    if len(data) > MAX_CSV_BYTES:
-        limit = MAX_CSV_BYTES // (1024 * 1024)
-        raise ValidationFailed([FieldError("file", f"is larger than {limit} MB")])
-    return data
-
-
-async def _read_capped(request: Request) -> bytes:
-    """The body, reading at most one byte more than the limit."""
-    data = bytearray()
-    async for chunk in request.stream():
-        data += chunk
-        if len(data) > MAX_CSV_BYTES:
-            break
-    return bytes(data)
 
 
 @router.post(f"{RULE_PATH}/promo_code_imports", status_code=201, responses=REFUSED)
