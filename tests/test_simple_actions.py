@@ -157,6 +157,9 @@ async def test_a_link_click_is_pending_until_the_worker_confirms_it(
     response = await complete(client, tenant, link_rule)
     assert response.status_code == 200, response.text
     assert response.json()["status"] == "pending"
+    assert response.json()["message"] == (
+        "Link click being verified, come back later to check the status"
+    )
     await run_once(database)
     assert await statuses(client, tenant, link_rule) == [("pending", None)]
     assert await balance(client, tenant) == 0
@@ -368,3 +371,19 @@ async def test_parallel_claims_of_one_account_by_many_users_pay_once(
     assert outcomes == Counter({(200, "completed"): 1, (422, "partner_account_taken"): 29})
     ((account, _user),) = await partner_accounts(database, partner_rule)
     assert account == "acct-9"
+
+
+async def test_profiles_complete_before_an_auto_rule_existed_earn_it_from_the_sweep(
+    client: AsyncClient, tenant: Tenant, currency: str, database: Database
+) -> None:
+    await save_profile(client, tenant, 1, emailAddress="ada@example.com")
+    await save_profile(client, tenant, 2, displayName="No email")
+    body = profile_rule(currency, {"email": True}, claimType="auto", frequency="immediately")
+    await rule(client, tenant, body)
+    await save_profile(client, tenant, 3, emailAddress="bob@example.com")  # earns it at once
+    assert [await balance(client, tenant, n) for n in (1, 2, 3)] == [0, 0, 10]
+    await run_once(database)  # the scheduler enqueues the sweep
+    await run_once(database)  # the worker runs it
+    assert [await balance(client, tenant, n) for n in (1, 2, 3)] == [10, 0, 10]
+    await run_once(database)  # swept once: nothing more
+    assert [await balance(client, tenant, n) for n in (1, 2, 3)] == [10, 0, 10]

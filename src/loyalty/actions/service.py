@@ -13,8 +13,8 @@ from loyalty.actions import profile
 from loyalty.actions.models import PartnerAccount
 from loyalty.db import ReadSession, WriteSession, dialect_insert
 from loyalty.engine.completions import Ask, complete_many
-from loyalty.engine.models import CompletionRequest
-from loyalty.engine.verify import Attempt, Claim
+from loyalty.engine.models import Completion, CompletionRequest
+from loyalty.engine.verify import Attempt, Claim, Due, SweptRule
 from loyalty.errors import BusinessRefusal
 from loyalty.rules.models import Rule
 from loyalty.tenancy.models import Website
@@ -56,6 +56,27 @@ async def complete_profile_rules(
     ]
     if asks:
         await complete_many(session, website, asks)
+
+
+async def complete_profiles(session: ReadSession, rule: SweptRule) -> list[Due]:
+    """The sweep of an ``auto`` profile_completed rule (see ``engine.cadence``): the users
+    of its website whose profile is complete and who have not completed it yet, so that
+    profiles complete before the rule existed earn it without waiting for their next save."""
+    names = profile.required(rule.definition.get("metadata") or {})
+    earned = select(Completion.id).where(
+        Completion.rule_id == rule.id, Completion.user_id == User.id
+    )
+    rows = await session.execute(
+        select(User, UserMetadata)
+        .outerjoin(UserMetadata, UserMetadata.user_id == User.id)
+        .where(User.website_id == rule.website_id, ~earned.exists())
+        .order_by(User.id)
+    )
+    return [
+        Due(user_id=user.id)
+        for user, metadata in rows.tuples()
+        if not profile.missing(names, profile_fields(user, metadata))
+    ]
 
 
 async def _auto_profile_rules(session: ReadSession, website_id: str) -> list[Rule]:

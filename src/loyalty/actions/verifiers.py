@@ -36,7 +36,12 @@ async def _text(_session: WriteSession, attempt: Attempt) -> Verdict:
     return ACCEPTED
 
 
-@verifier("link_click", local=False, delay=timedelta(seconds=LINK_CHECK_SECONDS))
+@verifier(
+    "link_click",
+    local=False,
+    delay=timedelta(seconds=LINK_CHECK_SECONDS),
+    pending_message="Link click being verified, come back later to check the status",
+)
 async def _link(_session: WriteSession, _attempt: Attempt) -> Verdict:
     """The click happens in the user's browser, where nothing can check it: the claim
     stands once the wait is over (the pipeline still checks the interval, the rule's
@@ -44,7 +49,7 @@ async def _link(_session: WriteSession, _attempt: Attempt) -> Verdict:
     return ACCEPTED
 
 
-@verifier("profile_completed")
+@verifier("profile_completed", sweep=service.complete_profiles)
 async def _profile(session: WriteSession, attempt: Attempt) -> Verdict:
     names = profile.required(attempt.view.metadata)
     absent = profile.missing(names, await service.profile_of(session, attempt.user_id))

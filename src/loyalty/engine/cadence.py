@@ -1,6 +1,7 @@
 """Cadence rules: rules the system completes on its own, once every period of their
-``frequency`` (``once``, ``daily``, ``weekly``, ``monthly``; ``immediately`` rules react to
-triggers instead, ``none`` never runs).
+``frequency`` (``once``, ``daily``, ``weekly``, ``monthly``). ``immediately`` rules react to
+triggers (a profile save) and are swept once, when they go live, for the users who were
+already eligible; ``none`` is never swept.
 
 A rule is a cadence rule when it is live, its ``claimType`` is ``auto`` and its type's
 verifier has a ``sweep``: a function that says which users the rule is due for now (a
@@ -30,7 +31,14 @@ from loyalty.users.service import ids_for_wallets, wallets_by_ids
 from loyalty.worker.jobs import enqueue, handler
 
 SWEEP_JOB = "sweep_rule"
-CADENCES = ("once", "daily", "weekly", "monthly")
+# The period of each swept frequency.
+CADENCES = {
+    "once": "once",
+    "daily": "daily",
+    "weekly": "weekly",
+    "monthly": "monthly",
+    "immediately": "once",
+}
 # Completions decided in one call of the pipeline while a sweep pays its users.
 CHUNK = 500
 
@@ -59,7 +67,7 @@ async def schedule_sweeps(session: WriteSession, at: datetime, limit: int) -> in
             continue
         if decide.closed(view_of(rule), at) is not None:
             continue
-        period = periods.period_key(frequency, at, ZoneInfo(time_zone), unique="")
+        period = periods.period_key(CADENCES[frequency], at, ZoneInfo(time_zone), unique="")
         due.append({"rule_id": rule.id, "period": period, "created_at": at})
     if not due:
         return 0

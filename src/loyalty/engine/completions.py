@@ -52,7 +52,6 @@ from loyalty.users.service import UserNotFound
 from loyalty.worker.jobs import enqueue, handler
 from loyalty.worker.outbox import publish_many
 
-QUEUED = "Completion request added to queue"
 VERIFY_JOB = "verify_completion"
 CAP_WORDS = {"daily": "per day", "weekly": "per week", "monthly": "per month", "lifetime": "in all"}
 

@@ -31,6 +31,9 @@ from typing import Any, Protocol
 from loyalty.db import WriteSession
 from loyalty.engine.decide import RuleView
 
+# Snag's answer to a completion request.
+QUEUED = "Completion request added to queue"
+
 
 class RuleLike(Protocol):
     """A rule as the pipeline reads it: the ORM row, or a cached ``RuleSnapshot``."""
@@ -147,6 +150,8 @@ class Verifier:
     delay: timedelta = timedelta(0)
     # Cadence rules of the type (claimType auto, a frequency) are swept every period.
     sweep: Sweep | None = None
+    # What a request answers while the worker has yet to verify it (Snag's wording).
+    pending_message: str = QUEUED
 
 
 VERIFIERS: dict[str, Verifier] = {}
@@ -159,12 +164,13 @@ def verifier(
     paid: Paid | None = None,
     delay: timedelta = timedelta(0),
     sweep: Sweep | None = None,
+    pending_message: str = QUEUED,
 ) -> Callable[[Check], Check]:
     """Install ``check`` (and the hooks given) as the verifier of ``types``."""
 
     def register(check: Check) -> Check:
         for name in types:
-            VERIFIERS[name] = Verifier(check, local, refused, paid, delay, sweep)
+            VERIFIERS[name] = Verifier(check, local, refused, paid, delay, sweep, pending_message)
         return check
 
     return register

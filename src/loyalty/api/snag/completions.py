@@ -19,9 +19,9 @@ from sqlalchemy import and_, select
 
 from loyalty.api.deps import CompletionBatcherDep, PrincipalDep, ReadSessionDep
 from loyalty.api.snag.common import ERRORS, PageQuery, WireModel, list_scope
-from loyalty.engine.completions import QUEUED, Ask, Outcome, complete_many
+from loyalty.engine.completions import Ask, Outcome, complete_many
 from loyalty.engine.models import CompletionRequest, RuleProgress
-from loyalty.engine.verify import Claim
+from loyalty.engine.verify import QUEUED, VERIFIERS, Claim
 from loyalty.kit.pagination import Page, split_page
 from loyalty.rules.service import RuleNotFound, rule_snapshot
 from loyalty.tenancy.service import website_snapshot
@@ -134,8 +134,11 @@ async def complete_rule(
         )
         return Response(verified.model_dump_json(), media_type="application/json")
     # Serialised here: the hottest answer skips a second validation against the model.
+    message = QUEUED
+    if outcome.status == "pending":
+        message = VERIFIERS[rule.definition["type"]].pending_message
     answer = CompleteOut(
-        message=QUEUED,
+        message=message,
         id=outcome.request_id,
         status=outcome.status or "completed",
         loyaltyRuleId=rule.id,
