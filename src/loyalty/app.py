@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.telemetry import TelemetryConfig
 
 import loyalty.families  # noqa: F401  (verifiers, follow-ups, handlers)
 from loyalty import __version__
@@ -18,6 +19,7 @@ from loyalty.ledger import currencies
 from loyalty.tenancy.service import KeyCache
 from loyalty.worker.runner import run_forever
 
+NO_TELEMETRY: TelemetryConfig = {"tracing": False, "metrics": False, "logs": False}
 GC_YOUNG_THRESHOLD = 20_000
 
 
@@ -51,6 +53,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
                 await db.dispose()
 
     app = FastAPI(
+        telemetry=None if settings.opentelemetry else NO_TELEMETRY,
         title="Loyalty engine",
         version=__version__,
         description="Self-hosted loyalty and gamification engine. Server calls authenticate "

@@ -27,6 +27,9 @@ class Settings(BaseSettings):
     ledger_batch_runners: int = Field(2, ge=1)
     ledger_batch_size: int = Field(64, ge=1)
     log_level: str = "info"
+    # FastAPI's native OpenTelemetry (traces, metrics and logs to the providers configured
+    # for the process). Off, no request pays to look for a provider.
+    opentelemetry: bool = False
 
 
 @lru_cache
