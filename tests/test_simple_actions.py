@@ -12,7 +12,7 @@ from httpx import AsyncClient, Response
 from sqlalchemy import select
 
 from loyalty.actions.models import PartnerAccount
-from loyalty.actions.service import PartnerAccountTaken, submitted_texts
+from loyalty.actions.service import PartnerAccountTaken
 from loyalty.db import Database
 from loyalty.engine.completions import Ask, complete_many
 from loyalty.engine.verify import Claim
@@ -86,21 +86,36 @@ async def text_rule(client: AsyncClient, tenant: Tenant, currency: str) -> str:
 
 
 async def test_a_text_long_enough_completes_and_is_kept(
-    client: AsyncClient, tenant: Tenant, database: Database, text_rule: str
+    client: AsyncClient, tenant: Tenant, clock: Clock, text_rule: str, currency: str
 ) -> None:
     answer = completed(
         await complete(client, tenant, text_rule, verificationCode="  my wallet 0x1  ")
     )
     assert answer["paid"] == [{"part": "rule", "amount": 10}]
     assert await balance(client, tenant) == 10
-    async with database.reading() as session:
-        (kept,) = await submitted_texts(session, text_rule)
-        assert (kept.text, kept.request_id, kept.user_id) == (
-            "my wallet 0x1",
-            answer["id"],
-            answer["userId"],
-        )
-        assert await submitted_texts(session, text_rule, user_id="nobody") == []
+    refused(await complete(client, tenant, text_rule, 2), "text_required")  # not kept
+    clock.advance(timedelta(days=1))
+    second = completed(
+        await complete(client, tenant, text_rule, verificationCode="my wallet again")
+    )
+    path = f"{RULES}/{text_rule}/texts"
+    listed = await client.get(path, params={"limit": 1}, headers=tenant.headers)
+    assert listed.status_code == 200, listed.text
+    page = listed.json()
+    assert [(t["id"], t["userId"], t["text"]) for t in page["data"]] == [
+        (answer["id"], answer["userId"], "my wallet 0x1")
+    ]
+    assert page["hasNextPage"] is True
+    after = {"startingAfter": answer["id"], "userId": answer["userId"]}
+    rest = (await client.get(path, params=after, headers=tenant.headers)).json()
+    assert [(t["id"], t["text"]) for t in rest["data"]] == [(second["id"], "my wallet again")]
+    nobody = await client.get(path, params={"userId": "nobody"}, headers=tenant.headers)
+    assert nobody.json()["data"] == []
+    other = await rule(client, tenant, action("link_click", currency, {"link": "https://x.io"}))
+    response = await client.get(f"{RULES}/{other}/texts", headers=tenant.headers)
+    assert (response.status_code, response.json()["code"]) == (422, "not_a_text_input_rule")
+    missing = await client.get(f"{RULES}/no-such-rule/texts", headers=tenant.headers)
+    assert missing.status_code == 404
 
 
 async def test_a_missing_or_blank_text_is_refused(

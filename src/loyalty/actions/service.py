@@ -141,16 +141,27 @@ class SubmittedText:
 
 
 async def submitted_texts(
-    session: ReadSession, rule_id: str, *, user_id: str | None = None
+    session: ReadSession,
+    rule_id: str,
+    *,
+    user_id: str | None = None,
+    starting_after: str | None = None,
+    limit: int | None = None,
 ) -> list[SubmittedText]:
-    """The texts a text_input rule was completed with, oldest first. The completion
-    request keeps the claim as it was sent, so the text needs no table of its own."""
+    """The texts a text_input rule was completed with, oldest first (request ids are
+    UUIDv7: in order of creation). The completion request keeps the claim as it was sent,
+    so the text needs no table of its own."""
     query = select(CompletionRequest).where(
         CompletionRequest.rule_id == rule_id, CompletionRequest.status == "completed"
     )
     if user_id is not None:
         query = query.where(CompletionRequest.user_id == user_id)
-    rows = await session.scalars(query.order_by(CompletionRequest.created_at, CompletionRequest.id))
+    if starting_after is not None:
+        query = query.where(CompletionRequest.id > starting_after)
+    query = query.order_by(CompletionRequest.id)
+    if limit is not None:
+        query = query.limit(limit)
+    rows = await session.scalars(query)
     return [
         SubmittedText(
             r.id, r.user_id, str(r.request.get("verificationCode", "")).strip(), r.created_at

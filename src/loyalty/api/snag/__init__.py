@@ -19,6 +19,7 @@ from loyalty.api.snag import (
     rule_groups,
     rule_statuses,
     rules,
+    texts,
     transactions,
     users,
     websites,
@@ -47,5 +48,6 @@ ROUTERS: tuple[APIRouter, ...] = tuple(
         questions,
         referrals,
         airdrops,
+        texts,
     )
 )
