@@ -15,6 +15,7 @@ from httpx import AsyncClient, Response
 
 from loyalty.airdrops import payout
 from loyalty.db import Database
+from loyalty.engine.completions import complete_many
 from loyalty.errors import NotFound
 from loyalty.kit import fetch
 from loyalty.kit.clock import iso
@@ -298,7 +299,7 @@ async def test_a_multipart_upload(
 async def test_only_airdrop_rules_of_the_key_take_a_csv(
     client: AsyncClient, database: Database, currency: str, tenant: Tenant
 ) -> None:
-    external = {
+    external: dict[str, Any] = {
         "name": "Ext",
         "type": "external_rule",
         "frequency": "none",
@@ -476,7 +477,7 @@ async def test_a_batch_the_pipeline_cannot_pay_fails_the_airdrop(
 ) -> None:
     rule_id = await create_rule(client, tenant, airdrop_body(currency))
     await uploaded(client, tenant, rule_id, f"walletAddress,amount\n{wallet(1)},1\n{wallet(2)},2")
-    pay = payout.complete_many
+    pay = complete_many
 
     async def pays_then_fails(*args: Any) -> Any:
         await pay(*args)

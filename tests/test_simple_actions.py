@@ -66,7 +66,9 @@ def completed(response: Response) -> dict[str, Any]:
     return answer
 
 
-async def statuses(client: AsyncClient, tenant: Tenant, rule_id: str) -> list[tuple[str, str]]:
+async def statuses(
+    client: AsyncClient, tenant: Tenant, rule_id: str
+) -> list[tuple[str, str | None]]:
     response = await client.get(STATUS, params={"loyaltyRuleId": rule_id}, headers=tenant.headers)
     return [(s["status"], s["message"]) for s in response.json()["data"]]
 
