@@ -27,6 +27,9 @@ const OTHER_WALLET = '0x' + '2'.repeat(40);
 const NOBODY = '0x' + '3'.repeat(40);
 // Idempotency keys and external identifiers of this run (the script can run again).
 const RUN = Date.now().toString(36);
+// Wallets of this run only, for the user-completed rule types (streaks, answers, referrals).
+const RUN_HEX = Date.now().toString(16).padStart(12, '0');
+const freshWallet = (n) => `0x${RUN_HEX}${n.toString(16).padStart(28, '0')}`;
 
 let lastRequest = null;
 const client = new SnagSolutions({
@@ -50,10 +53,23 @@ const skipped = [
       'createdAt (400 validation_error, sortBy: "Input should be \'createdAt\'")',
   },
   {
+    call: 'questionsResponses.submit({ loyaltyQuestionChoiceId }) without userId',
+    problem:
+      'QuestionsResponseSubmitParams.userId is optional (Snag answers for the signed-in user); ' +
+      'a server key has no user of its own, so the API requires userId (400 validation_error)',
+  },
+  {
+    call: 'referral.createCode({ loyaltyRuleId }) without userId',
+    problem:
+      'ReferralCreateCodeParams.userId is optional (Snag makes the code of the signed-in user); ' +
+      'a server key has no user of its own, so the API requires userId (400 validation_error)',
+  },
+  {
     call: "rules.create({ type: 'Bonus', ... }) and the other RuleCreateParams.type values outside seed 001",
     problem:
       'refused with 400 "unknown or unsupported rule type" (docs/decisions.md: types outside ' +
-      'seed 001 are refused); this walk-through uses external_rule and check_in',
+      'seed 001 are refused); this walk-through uses external_rule, check_in, quiz ' +
+      'and referred_user',
   },
 ];
 
@@ -97,6 +113,23 @@ function equal(actual, expected, message) {
 function hasFields(object, fields, what) {
   const missing = fields.filter((name) => !(name in (object ?? {})));
   check(missing.length === 0, `${what} lacks ${missing.join(', ')}`, object);
+}
+
+/** Runs one SDK call the API must refuse: the SDK's APIError with this status and code. */
+async function refused(label, status, code, run) {
+  lastRequest = null;
+  try {
+    const result = await run();
+    throw new Mismatch(
+      `${label}: expected HTTP ${status} ${code}, the call succeeded: ${JSON.stringify(result)}` +
+        `\nlast request: ${JSON.stringify(lastRequest)}`,
+    );
+  } catch (error) {
+    if (!(error instanceof APIError)) throw error;
+    equal([error.status, error.error?.code], [status, code], `${label}: the refusal`);
+    steps.push(label);
+    return error;
+  }
 }
 
 /** The last request sent every value of a list filter as its own query parameter. */
@@ -560,7 +593,377 @@ async function main() {
   );
   equal(ids(remaining), [tracked.id], 'live rules after the deletes');
 
+  // Rule types the user completes: check-ins with streaks, quizzes, referrals.
+  const quests = await call('currencies.create (user-completed rules)', () =>
+    loyalty.currencies.create({ decimals: 0, name: 'SDK Quest Points', symbol: 'SDKQ', ...scope }),
+  );
+  await streaks(quests.id);
+  await quiz(quests.id);
+  await referrals(quests.id);
+
   return { ok: true, calls: steps.length, steps, skipped };
+}
+
+/** A user of this run, saved through users.metadatas: its id. */
+async function userOf(wallet, label) {
+  const saved = await call(`users.metadatas.create ${label}`, () =>
+    client.users.metadatas.create({ walletAddress: wallet, websiteId: WEBSITE_ID }),
+  );
+  hasFields(saved, ['id', 'createdAt', 'organizationId', 'user'], 'MetadataCreateResponse');
+  equal(saved.user.walletAddress.toLowerCase(), wallet, `saved user ${label}`);
+  return saved.user.id;
+}
+
+const STREAK_FIELDS = [
+  'createdAt',
+  'expiresAt',
+  'loyaltyRuleId',
+  'milestone',
+  'streakCount',
+  'updatedAt',
+  'userId',
+  'walletAddress',
+];
+
+/** A daily check-in with streaks: one check-in makes a streak of 1 and pays its milestone. */
+async function streaks(currencyId) {
+  const loyalty = client.loyalty;
+  const wallet = freshWallet(1);
+  const rule = await call('rules.create check_in enableStreaks', () =>
+    loyalty.rules.create(
+      ruleParams(currencyId, {
+        name: 'SDK streaks',
+        type: 'check_in',
+        frequency: 'daily',
+        interval: 'daily',
+        amount: 5,
+        metadata: { enableStreaks: true, streakArray: [{ streakMilestone: 1, streakAmount: 3 }] },
+      }),
+    ),
+  );
+  equal(
+    [rule.metadata.enableStreaks, rule.metadata.streakArray],
+    [true, [{ streakMilestone: 1, streakAmount: 3 }]],
+    'streak metadata of the check-in rule',
+  );
+  // A user the website does not know has no items; a known one without a streak, an empty one.
+  const unknown = await call('accountStreaks.getStreaks unknown wallet', () =>
+    loyalty.accountStreaks.getStreaks({ loyaltyRuleId: rule.id, walletAddress: wallet, ...scope }),
+  );
+  equal(unknown, [], 'streaks of a wallet the website does not know');
+  const userId = await userOf(wallet, 'checking in');
+  const before = await call('accountStreaks.getStreaks before checking in', () =>
+    loyalty.accountStreaks.getStreaks({ loyaltyRuleId: rule.id, walletAddress: wallet, ...scope }),
+  );
+  equal(
+    before.map((s) => [s.loyaltyRuleId, s.userId, s.streakCount, s.milestone, s.createdAt, s.expiresAt]),
+    [[rule.id, userId, 0, [], null, null]],
+    'an empty streak before the first check-in',
+  );
+  hasFields(before[0], STREAK_FIELDS, 'AccountStreakGetStreaksResponseItem (no streak)');
+  const done = await call('rules.complete check_in with streaks', () =>
+    loyalty.rules.complete(rule.id, { walletAddress: wallet, idempotencyKey: `sdk-streak-${RUN}` }),
+  );
+  check(typeof done.message === 'string', 'RuleCompleteResponse has a message', done);
+  equal(await balanceOf(currencyId, wallet), 8, 'check-in and its 1-day milestone');
+
+  const streak = await call('accountStreaks.getStreaks loyaltyRuleId[]', () =>
+    loyalty.accountStreaks.getStreaks({ loyaltyRuleId: [rule.id], walletAddress: wallet, ...scope }),
+  );
+  sentRepeated('loyaltyRuleId', [rule.id]);
+  check(Array.isArray(streak), 'AccountStreakGetStreaksResponse is an array', streak);
+  equal(streak.length, 1, 'streaks of the wallet on one rule');
+  const [item] = streak;
+  hasFields(item, STREAK_FIELDS, 'AccountStreakGetStreaksResponseItem');
+  equal(
+    [item.loyaltyRuleId, item.userId, item.streakCount, item.walletAddress.toLowerCase()],
+    [rule.id, userId, 1, wallet],
+    'streak after one check-in',
+  );
+  equal(item.milestone, [{ streakAmount: 3, streakMilestone: 1 }], 'milestones reached');
+  check(typeof item.id === 'string', 'a live streak has an id', item);
+  for (const name of ['createdAt', 'expiresAt', 'updatedAt']) {
+    check(!Number.isNaN(Date.parse(item[name])), `streak ${name} is a date`, item);
+  }
+  check(Date.parse(item.expiresAt) > Date.now(), 'the streak expires in the future', item);
+
+  // Without a user: every user's streaks on the rule, found again by the user's id.
+  const every = await call('accountStreaks.getStreaks every user', () =>
+    loyalty.accountStreaks.getStreaks({ loyaltyRuleId: rule.id, limit: 10 }),
+  );
+  equal(
+    every.map((s) => [s.userId, s.streakCount]),
+    [[userId, 1]],
+    'every streak on the rule',
+  );
+  const byId = await call('accountStreaks.getStreaks userId', () =>
+    loyalty.accountStreaks.getStreaks({ loyaltyRuleId: rule.id, userId }),
+  );
+  equal(byId.map((s) => s.id), [item.id], 'streak by user id');
+}
+
+/** A quiz whose question is set through the questions API: a wrong answer is refused and
+ * kept, the right one pays (allowMultipleAttempts); responses are recorded and listed. */
+async function quiz(currencyId) {
+  const loyalty = client.loyalty;
+  const wallet = freshWallet(2);
+  const other = freshWallet(3);
+  const rule = await call('rules.create quiz', () =>
+    loyalty.rules.create(
+      ruleParams(currencyId, { name: 'SDK quiz', type: 'quiz', interval: 'once', amount: 4 }),
+    ),
+  );
+  equal(rule.type, 'quiz', 'quiz rule');
+  const question = await call('questions.create', () =>
+    loyalty.questions.create({
+      loyaltyRuleId: rule.id,
+      questionText: 'Which chain settles in 12 seconds?',
+      allowMultipleAttempts: true,
+      loyaltyQuestionAnswers: [
+        { isCorrect: true, sortIdentifier: 1, text: 'Ethereum' },
+        { isCorrect: false, sortIdentifier: 2, text: 'Bitcoin' },
+      ],
+    }),
+  );
+  hasFields(question, ['id', 'loyaltyQuestionChoices', 'text'], 'QuestionCreateResponse');
+  for (const choice of question.loyaltyQuestionChoices) {
+    hasFields(choice, ['id', 'sortIdentifier', 'text'], 'QuestionCreateResponse.LoyaltyQuestionChoice');
+  }
+  const listed = await call('questions.list loyaltyRuleIds[]', () =>
+    loyalty.questions.list({ loyaltyRuleIds: [rule.id], ...scope }),
+  );
+  sentRepeated('loyaltyRuleIds', [rule.id]);
+  equal(ids(listed), [question.id], 'questions of the quiz rule');
+  const [found] = listed.data;
+  hasFields(found, ['id', 'loyaltyQuestionChoices', 'text'], 'QuestionListResponse.Data');
+  equal(
+    found.loyaltyQuestionChoices.map((c) => [c.sortIdentifier, c.text]),
+    [
+      [1, 'Ethereum'],
+      [2, 'Bitcoin'],
+    ],
+    'listed choices',
+  );
+  const choice = Object.fromEntries(found.loyaltyQuestionChoices.map((c) => [c.text, c.id]));
+  const answerer = await userOf(wallet, 'quiz answerer');
+
+  await refused('rules.complete quiz wrong answer (422 incorrect_answer)', 422, 'incorrect_answer', () =>
+    loyalty.rules.complete(rule.id, { walletAddress: wallet, loyaltyQuestionChoiceId: choice.Bitcoin }),
+  );
+  equal(await balanceOf(currencyId, wallet), 0, 'balance after the wrong answer');
+  const right = await call('rules.complete quiz right answer', () =>
+    loyalty.rules.complete(rule.id, { walletAddress: wallet, loyaltyQuestionChoiceId: choice.Ethereum }),
+  );
+  check(typeof right.message === 'string', 'RuleCompleteResponse has a message', right);
+  equal(await balanceOf(currencyId, wallet), 4, 'balance after the right answer');
+
+  // The update keeps both choices by id (their responses with them) and renames one.
+  const updated = await call('questions.update', () =>
+    loyalty.questions.update(question.id, {
+      questionText: 'Which chain has 12-second slots?',
+      loyaltyQuestionAnswers: [
+        { id: choice.Ethereum, isCorrect: true, sortIdentifier: 1, text: 'Ethereum' },
+        { id: choice.Bitcoin, isCorrect: false, sortIdentifier: 2, text: 'Bitcoin (PoW)' },
+      ],
+    }),
+  );
+  hasFields(updated, ['id', 'loyaltyQuestionChoices', 'text'], 'QuestionUpdateResponse');
+  equal(
+    [updated.id, updated.text, updated.loyaltyQuestionChoices.map((c) => [c.id, c.text])],
+    [
+      question.id,
+      'Which chain has 12-second slots?',
+      [
+        [choice.Ethereum, 'Ethereum'],
+        [choice.Bitcoin, 'Bitcoin (PoW)'],
+      ],
+    ],
+    'updated question',
+  );
+
+  const otherId = await userOf(other, 'quiz respondent');
+  const submitted = await call('questionsResponses.submit', () =>
+    loyalty.questionsResponses.submit({
+      loyaltyQuestionChoiceId: choice.Bitcoin,
+      userId: otherId,
+      ...scope,
+    }),
+  );
+  hasFields(
+    submitted,
+    ['alreadySubmitted', 'isCorrect', 'response'],
+    'QuestionsResponseSubmitResponse',
+  );
+  hasFields(
+    submitted.response,
+    ['id', 'loyaltyQuestionChoiceId', 'loyaltyQuestionId', 'userId'],
+    'QuestionsResponseSubmitResponse.Response',
+  );
+  equal(
+    [
+      submitted.alreadySubmitted,
+      submitted.isCorrect,
+      submitted.response.loyaltyQuestionId,
+      submitted.response.loyaltyQuestionChoiceId,
+      submitted.response.userId,
+    ],
+    [false, false, question.id, choice.Bitcoin, otherId],
+    'submitted response',
+  );
+  equal(await balanceOf(currencyId, other), 0, 'a response alone pays nothing');
+
+  const all = await call('questionsResponses.list questionsId[]', () =>
+    loyalty.questionsResponses.list({ questionsId: [question.id], ...scope }),
+  );
+  sentRepeated('questionsId', [question.id]);
+  for (const response of all.data) {
+    hasFields(
+      response,
+      [
+        'id',
+        'createdAt',
+        'isCorrect',
+        'loyaltyQuestionChoiceId',
+        'loyaltyQuestionId',
+        'question',
+        'userId',
+      ],
+      'QuestionsResponseListResponse.Data',
+    );
+    hasFields(
+      response.question,
+      ['loyaltyQuestionChoices', 'text'],
+      'QuestionsResponseListResponse.Question',
+    );
+    for (const listedChoice of response.question.loyaltyQuestionChoices) {
+      hasFields(listedChoice, ['id', 'isCorrect', 'text'], 'QuestionsResponseListResponse.Choice');
+    }
+  }
+  // Both answers of the completions (the wrong one kept) and the response on its own.
+  equal(
+    all.data.map((r) => [r.userId, r.loyaltyQuestionChoiceId, r.isCorrect]),
+    [
+      [answerer, choice.Bitcoin, false],
+      [answerer, choice.Ethereum, true],
+      [otherId, choice.Bitcoin, false],
+    ],
+    'responses to the question',
+  );
+  equal(
+    all.data[0].question.text,
+    'Which chain has 12-second slots?',
+    'responses show the current question',
+  );
+  const mine = await call('questionsResponses.list userId', () =>
+    loyalty.questionsResponses.list({ userId: otherId, questionsId: question.id }),
+  );
+  equal(mine.data.map((r) => r.id), [submitted.response.id], 'responses of one user');
+}
+
+/** A referred_user rule: the referrer's code (create-or-get), a referral, both rewards. */
+async function referrals(currencyId) {
+  const loyalty = client.loyalty;
+  const referrerWallet = freshWallet(4);
+  const refereeWallet = freshWallet(5);
+  const rule = await call('rules.create referred_user', () =>
+    loyalty.rules.create(
+      ruleParams(currencyId, {
+        name: 'SDK referral',
+        type: 'referred_user',
+        interval: 'once',
+        amount: 10,
+        metadata: { referrerReward: 25 },
+      }),
+    ),
+  );
+  equal([rule.type, rule.metadata.referrerReward], ['referred_user', 25], 'referral rule');
+  const referrer = await userOf(referrerWallet, 'referrer');
+  const referee = await userOf(refereeWallet, 'referee');
+
+  const code = await call('referral.createCode', () =>
+    client.referral.createCode({ loyaltyRuleId: rule.id, userId: referrer, ...scope }),
+  );
+  hasFields(
+    code,
+    ['id', 'createdAt', 'deletedAt', 'organizationId', 'referralCode', 'updatedAt', 'userId', 'websiteId'],
+    'ReferralCreateCodeResponse',
+  );
+  equal([code.userId, code.websiteId, code.deletedAt], [referrer, WEBSITE_ID, null], 'referral code');
+  const again = await call('referral.createCode again', () =>
+    client.referral.createCode({ loyaltyRuleId: rule.id, userId: referrer }),
+  );
+  equal([again.id, again.referralCode], [code.id, code.referralCode], 'the same code the second time');
+
+  const referred = await call('referral.users.create', () =>
+    client.referral.users.create({ userIds: [referee], referralCode: code.referralCode }),
+  );
+  check(typeof referred.message === 'string', 'UserCreateResponse has a message', referred);
+  equal(await balanceOf(currencyId, refereeWallet), 10, 'the referee earns the rule amount');
+  equal(await balanceOf(currencyId, referrerWallet), 25, 'the referrer earns metadata.referrerReward');
+
+  const listed = await call('referral.users.list walletAddress[]', () =>
+    client.referral.users.list({
+      loyaltyRuleId: rule.id,
+      walletAddress: [referrerWallet, NOBODY],
+      limit: 10,
+      ...scope,
+    }),
+  );
+  sentRepeated('walletAddress', [referrerWallet, NOBODY]);
+  equal(listed.data.length, 1, 'referrals of the referrer');
+  const [referral] = listed.data;
+  hasFields(
+    referral,
+    ['id', 'amount', 'referralCode', 'tier1Amount', 'tier2Amount', 'user'],
+    'ReferralUserListResponse.Data',
+  );
+  hasFields(
+    referral.referralCode,
+    ['id', 'createdAt', 'deletedAt', 'referralCode', 'updatedAt', 'userId'],
+    'ReferralUserListResponse.Data.ReferralCode',
+  );
+  hasFields(referral.user, ['id', 'walletAddress'], 'ReferralUserListResponse.Data.User');
+  equal(
+    [
+      referral.user.id,
+      referral.user.walletAddress.toLowerCase(),
+      referral.referralCode.id,
+      referral.referralCode.userId,
+      referral.amount,
+      referral.tier1Amount,
+      referral.tier2Amount,
+      referral.eligible,
+    ],
+    [referee, refereeWallet, code.id, referrer, 25, 0, 0, true],
+    'the listed referral',
+  );
+
+  const users = await call('users.list walletAddress (referrers)', () =>
+    client.users.list({ walletAddress: refereeWallet, ...scope }),
+  );
+  equal(ids(users), [referee], 'users.list of the referee');
+  const [user] = users.data;
+  hasFields(user, ['id', 'isSnagSuperAdmin', 'walletAddress'], 'UserListResponse.Data');
+  check(Array.isArray(user.referrers), 'the referee lists referrers', user);
+  equal(user.referrers.length, 1, 'referrers of the referee');
+  const [by] = user.referrers;
+  hasFields(by, ['eligible', 'referralCode', 'user'], 'UserListResponse.Data.Referrer');
+  hasFields(by.referralCode.user, ['id', 'walletAddress'], 'Referrer.ReferralCode.User');
+  equal(
+    [by.eligible, by.referralCode.user.id, by.referralCode.user.walletAddress.toLowerCase(), by.user.id],
+    [true, referrer, referrerWallet, referee],
+    'the referee\'s referrer',
+  );
+  const both = await call('users.list userId[]', () =>
+    client.users.list({ userId: [referrer, referee], includeDelegation: null, ...scope }),
+  );
+  sentRepeated('userId', [referrer, referee]);
+  equal(ids(both), [referrer, referee].sort(), 'users.list with two userId');
+  equal(
+    both.data.find((u) => u.id === referrer).referrers ?? [],
+    [],
+    'the referrer was referred by nobody',
+  );
 }
 
 try {

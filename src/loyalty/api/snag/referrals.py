@@ -32,18 +32,15 @@ Code = Annotated[str, Field(min_length=3, max_length=32, pattern=CODE_PATTERN)]
 
 class CodeCreate(WireModel):
     loyaltyRuleId: str = Field(description="A referred_user rule")
-    userId: str | None = Field(None, description="The user the code is for (required)")
+    userId: str = Field(
+        min_length=1,
+        description="The user the code is for (required with a server key, which is nobody's)",
+    )
     customReferralCode: Code | None = Field(
         None, description="The code to create (3 to 32 letters, digits, - or _); random if absent"
     )
     organizationId: str | None = None
     websiteId: str | None = Field(None, description="When given, the rule's website")
-
-    @model_validator(mode="after")
-    def _someone(self) -> "CodeCreate":
-        if not self.userId:
-            raise ValueError("userId is required: the user the code is for")
-        return self
 
 
 class CodeOut(BaseModel):
@@ -77,7 +74,6 @@ async def create_code(
 ) -> CodeOut:
     """The user's code for the rule: created on the first call, the same code after."""
     principal.check_organization(body.organizationId)
-    assert body.userId is not None
     code = await service.code_for(
         session, principal, body.loyaltyRuleId, body.userId, body.customReferralCode
     )
