@@ -16,7 +16,7 @@ from loyalty.engine.completions import Ask, complete_many
 from loyalty.engine.models import Completion, CompletionRequest
 from loyalty.engine.verify import Attempt, Claim, Due, SweptRule
 from loyalty.errors import BusinessRefusal
-from loyalty.rules.models import Rule
+from loyalty.rules.service import RuleSnapshot, live_rules_of_type
 from loyalty.tenancy.models import Website
 from loyalty.users.models import User, UserMetadata
 from loyalty.users.schemas import as_fields
@@ -79,17 +79,9 @@ async def complete_profiles(session: ReadSession, rule: SweptRule) -> list[Due]:
     ]
 
 
-async def _auto_profile_rules(session: ReadSession, website_id: str) -> list[Rule]:
-    rules = await session.scalars(
-        select(Rule)
-        .where(
-            Rule.website_id == website_id,
-            Rule.type == PROFILE_COMPLETED,
-            Rule.deleted_at.is_(None),
-        )
-        .order_by(Rule.id)
-    )
-    return [rule for rule in rules if rule.definition.get("claimType") == "auto"]
+async def _auto_profile_rules(session: ReadSession, website_id: str) -> list[RuleSnapshot]:
+    rules = await live_rules_of_type(session, website_id, PROFILE_COMPLETED)
+    return [rule for rule in rules.values() if rule.definition.get("claimType") == "auto"]
 
 
 async def account_holder(session: ReadSession, rule_id: str, account_id: str) -> str | None:

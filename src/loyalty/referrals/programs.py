@@ -12,8 +12,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import bindparam, select
-
 from loyalty.db import ReadSession, WriteSession
 from loyalty.engine.completions import view_of
 from loyalty.engine.decide import RuleView, as_decimal, closed
@@ -21,7 +19,7 @@ from loyalty.kit.cache import TTLCache
 from loyalty.kit.clock import now
 from loyalty.referrals.requirements import Requirements
 from loyalty.rules.models import Rule
-from loyalty.rules.service import RuleSnapshot, on_rule_saved
+from loyalty.rules.service import RuleSnapshot, live_rules_of_type, on_rule_saved
 
 REFERRED_USER = "referred_user"
 TTL_SECONDS = 5.0
@@ -62,29 +60,14 @@ class Program:
 # By website; saving a referral rule forgets its website's entry in this process.
 _PROGRAMS: TTLCache[str, dict[str, Program]] = TTLCache(TTL_SECONDS)
 
-_LIVE_REFERRAL_RULES = select(
-    Rule.id,
-    Rule.organization_id,
-    Rule.website_id,
-    Rule.type,
-    Rule.name,
-    Rule.currency_id,
-    Rule.version,
-    Rule.definition,
-).where(
-    Rule.website_id == bindparam("website_id"),
-    Rule.type == REFERRED_USER,
-    Rule.deleted_at.is_(None),
-)
-
 
 async def programs(session: ReadSession, website_id: str) -> dict[str, Program]:
     """The website's live referral rules by id (deleted ones stop paying at once: the
     cache forgets a rule when it is saved)."""
     found = _PROGRAMS.get(website_id)
     if found is None:
-        rows = await session.execute(_LIVE_REFERRAL_RULES, {"website_id": website_id})
-        found = {row[0]: Program.of(RuleSnapshot(*row)) for row in rows.tuples()}
+        rules = await live_rules_of_type(session, website_id, REFERRED_USER)
+        found = {rule_id: Program.of(rule) for rule_id, rule in rules.items()}
         _PROGRAMS.put(website_id, found)
     return found
 

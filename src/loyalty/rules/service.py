@@ -63,7 +63,7 @@ class RuleSnapshot:
 # by the pipeline, which checks every rule's version when it writes.
 RuleCache = TTLCache[str, RuleSnapshot]
 
-_SNAPSHOT = select(
+_SNAPSHOT_COLUMNS = select(
     Rule.id,
     Rule.organization_id,
     Rule.website_id,
@@ -72,7 +72,11 @@ _SNAPSHOT = select(
     Rule.currency_id,
     Rule.version,
     Rule.definition,
-).where(Rule.id.in_(bindparam("ids", expanding=True)), Rule.deleted_at.is_(None))
+).where(Rule.deleted_at.is_(None))
+_SNAPSHOT = _SNAPSHOT_COLUMNS.where(Rule.id.in_(bindparam("ids", expanding=True)))
+_OF_TYPE = _SNAPSHOT_COLUMNS.where(
+    Rule.website_id == bindparam("website_id"), Rule.type == bindparam("type")
+).order_by(Rule.id)
 
 
 async def live_rules(session: ReadSession, rule_ids: Iterable[str]) -> dict[str, RuleSnapshot]:
@@ -81,6 +85,14 @@ async def live_rules(session: ReadSession, rule_ids: Iterable[str]) -> dict[str,
     if not wanted:
         return {}
     rows = await session.execute(_SNAPSHOT, {"ids": wanted})
+    return {row[0]: RuleSnapshot(*row) for row in rows.tuples()}
+
+
+async def live_rules_of_type(
+    session: ReadSession, website_id: str, rule_type: str
+) -> dict[str, RuleSnapshot]:
+    """Snapshots of the website's live rules of one type, in id order."""
+    rows = await session.execute(_OF_TYPE, {"website_id": website_id, "type": rule_type})
     return {row[0]: RuleSnapshot(*row) for row in rows.tuples()}
 
 

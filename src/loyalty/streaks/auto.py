@@ -21,7 +21,7 @@ from loyalty.db import ReadSession, WriteSession
 from loyalty.engine.completions import Ask, complete_many
 from loyalty.engine.verify import Claim, Completed, WebsiteLike
 from loyalty.kit.cache import TTLCache
-from loyalty.rules.service import RuleSnapshot, live_rules
+from loyalty.rules.service import RuleSnapshot, live_rules_of_type
 from loyalty.streaks import repository
 
 ANY = "any"
@@ -84,7 +84,7 @@ async def auto_check_ins(session: ReadSession, website_id: str) -> tuple[AutoChe
 
 
 async def _load(session: ReadSession, website_id: str) -> tuple[AutoCheckIn, ...]:
-    rules = await live_rules(session, await repository.check_in_rule_ids(session, website_id))
+    rules = await live_rules_of_type(session, website_id, repository.CHECK_IN)
     found = []
     for rule in rules.values():
         named = (rule.definition.get("metadata") or {}).get("autoCheckInRuleIds")

@@ -43,16 +43,6 @@ async def live_rules(
     return list(rows)
 
 
-async def check_in_rule_ids(session: ReadSession, website_id: str) -> list[str]:
-    """The website's live check_in rules."""
-    rows = await session.scalars(
-        select(Rule.id).where(
-            Rule.website_id == website_id, Rule.type == CHECK_IN, Rule.deleted_at.is_(None)
-        )
-    )
-    return list(rows)
-
-
 async def rule_types(session: ReadSession, website_id: str, ids: Collection[str]) -> dict[str, str]:
     rows = await session.execute(
         select(Rule.id, Rule.type).where(Rule.website_id == website_id, Rule.id.in_(sorted(ids)))
