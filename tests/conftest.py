@@ -8,6 +8,7 @@ and website, which is the isolation the product itself promises, so no cleanup i
 
 import os
 import secrets
+import sys
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -20,7 +21,14 @@ from loyalty.app import create_app
 from loyalty.config import Settings
 from loyalty.db import Database
 from loyalty.kit.clock import set_clock
-from tests.support import Tenant, create_tenant, migrate, scratch_postgres_database
+from tests.servers import Servers, api_servers
+from tests.support import (
+    ON_POSTGRES,
+    Tenant,
+    create_tenant,
+    migrate,
+    scratch_postgres_database,
+)
 
 
 @pytest.fixture(scope="session")
@@ -73,6 +81,28 @@ async def client(app: FastAPI) -> AsyncIterator[AsyncClient]:
 async def tenant(database: Database) -> Tenant:
     """A fresh organization with one website and a key limited to it."""
     return await create_tenant(database)
+
+
+@pytest.fixture(scope="module")
+def cluster(database_url: str) -> Iterator[Servers]:
+    """Two API processes on the session's database, shared by the tests of a module and
+    started only when one of them asks. PostgreSQL only: the tests that need them race
+    parallel writers, and SQLite lets one writer in at a time."""
+    if not ON_POSTGRES:
+        pytest.skip("needs PostgreSQL: SQLite runs one writer at a time")
+    with api_servers(database_url, count=2) as servers:
+        yield servers
+
+
+@pytest.fixture
+def urls(cluster: Servers, request: pytest.FixtureRequest) -> Iterator[list[str]]:
+    """The processes' base URLs; what they wrote is printed when the test fails."""
+    cluster.check_running()
+    marks = cluster.marks()
+    failures = request.session.testsfailed
+    yield cluster.urls
+    if request.session.testsfailed > failures:
+        print(cluster.output(marks), file=sys.stderr)
 
 
 class Clock:

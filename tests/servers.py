@@ -1,20 +1,23 @@
 """Real API server processes, for tests that need true parallelism: several processes,
-each with its own connection pool, against one database."""
+each with its own connection pool, against one database; and bursts of requests to them.
+The ``cluster`` and ``urls`` fixtures (conftest.py) run two of them for a module."""
 
+import asyncio
 import os
 import socket
 import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
-from typing import IO
+from typing import IO, Any
 
 import httpx
 
-from tests.support import ROOT
+from tests.support import ROOT, Tenant
 
 STARTUP_SECONDS = 30.0
 STOP_SECONDS = 10.0
@@ -24,6 +27,10 @@ START_ATTEMPTS = 3
 # test process and other suites on the same PostgreSQL stay within its default
 # max_connections (100), and requests still contend on row locks, not on the pool.
 POOL_SIZE = 10
+# Generous: a request that waits this long is a hang worth a failure, not a slow machine.
+TIMEOUT = httpx.Timeout(60.0)
+# Every request of a burst gets its own connection, so all of them are in flight at once.
+LIMITS = httpx.Limits(max_connections=500, max_keepalive_connections=500)
 
 
 @dataclass
@@ -166,3 +173,20 @@ def api_servers(
         except BaseException:
             print(servers.output(), file=sys.stderr)
             raise
+
+
+async def burst(
+    urls: list[str], tenant: Tenant, path: str, bodies: list[dict[str, Any]]
+) -> Counter[tuple[int, str]]:
+    """Every body posted at once, alternating between the processes."""
+    async with (
+        httpx.AsyncClient(base_url=urls[0], timeout=TIMEOUT, limits=LIMITS) as one,
+        httpx.AsyncClient(base_url=urls[-1], timeout=TIMEOUT, limits=LIMITS) as two,
+    ):
+        answers = await asyncio.gather(
+            *(
+                (one, two)[n % 2].post(path, json=body, headers=tenant.headers)
+                for n, body in enumerate(bodies)
+            )
+        )
+    return Counter((a.status_code, a.json().get("code") or a.json().get("status")) for a in answers)

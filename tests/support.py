@@ -1,5 +1,6 @@
-"""Plain helpers for tests: tenants, migrations, scratch databases."""
+"""Plain helpers for tests: tenants, migrations, scratch databases, which database runs."""
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -18,6 +19,9 @@ if TYPE_CHECKING:
     from httpx import AsyncClient
 
 ROOT = Path(__file__).resolve().parents[1]
+# Whether the suite's database (conftest.py) is PostgreSQL, where parallel writers can
+# race; SQLite lets one writer in at a time, so the tests of races skip there.
+ON_POSTGRES = os.environ.get("LOYALTY_TEST_DATABASE_URL", "").startswith("postgres")
 
 
 def migrate(url: str) -> None:

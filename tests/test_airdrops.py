@@ -3,7 +3,6 @@ rule's URL, paid by the worker in batches through the earning pipeline, once per
 within the airdrop's window; bad lines reported by line number, good lines paid."""
 
 import asyncio
-import os
 import secrets
 from collections.abc import Iterator
 from datetime import timedelta
@@ -22,10 +21,9 @@ from loyalty.kit.clock import iso
 from loyalty.users.service import ids_for_wallets
 from loyalty.worker.runner import run_once
 from tests.conftest import Clock
-from tests.support import Tenant, create_currency, create_tenant, wallet
+from tests.support import ON_POSTGRES, Tenant, create_currency, create_tenant, wallet
 
 RULES = "/api/loyalty/rules"
-ON_POSTGRES = os.environ.get("LOYALTY_TEST_DATABASE_URL", "").startswith("postgres")
 
 # What the fake web serves, by URL: (HTTP status, body). Anything else is a 404.
 SERVED: dict[str, tuple[int, bytes]] = {}

@@ -3,11 +3,8 @@ rules, every error, tenant isolation, the service the earning engine calls, and 
 rewards on PostgreSQL."""
 
 import asyncio
-import os
-from collections.abc import Iterator
 from typing import Any
 
-import httpx
 import pytest
 from httpx import AsyncClient, Response
 from sqlalchemy import event, func, select
@@ -18,13 +15,12 @@ from loyalty.db import Database
 from loyalty.tenancy import service as tenancy
 from loyalty.users.models import User
 from loyalty.users.service import ids_for_wallets
-from tests.servers import Servers, api_servers
-from tests.support import Tenant, create_currency, create_tenant, wallet
+from tests.servers import LIMITS, TIMEOUT
+from tests.support import ON_POSTGRES, Tenant, create_currency, create_tenant, wallet
 
 PATH = "/api/loyalty/badges"
 HOLDINGS = "/api/loyalty/badge_users"
 RULES = "/api/loyalty/rules"
-ON_POSTGRES = os.environ.get("LOYALTY_TEST_DATABASE_URL", "").startswith("postgres")
 
 # Required by Snag's SDK (BadgeCreateResponse and the others).
 SNAG_BADGE = {
@@ -679,23 +675,15 @@ postgres_only = pytest.mark.skipif(
 )
 
 
-@pytest.fixture(scope="module")
-def servers(database_url: str) -> Iterator[Servers]:
-    """Two API processes on the session's database."""
-    with api_servers(database_url, count=2) as running:
-        yield running
-
-
 @postgres_only
 async def test_parallel_rewards_of_one_badge_to_one_wallet_hold_it_once(
-    servers: Servers, client: AsyncClient, tenant: Tenant, database: Database
+    urls: list[str], client: AsyncClient, tenant: Tenant, database: Database
 ) -> None:
     badge = await badge_id(client, tenant)
     address = wallet(42)
-    limits = httpx.Limits(max_connections=50, max_keepalive_connections=50)
     async with (
-        AsyncClient(base_url=servers.urls[0], timeout=60, limits=limits) as one,
-        AsyncClient(base_url=servers.urls[1], timeout=60, limits=limits) as two,
+        AsyncClient(base_url=urls[0], timeout=TIMEOUT, limits=LIMITS) as one,
+        AsyncClient(base_url=urls[1], timeout=TIMEOUT, limits=LIMITS) as two,
     ):
         answers = await asyncio.gather(
             *(

@@ -16,17 +16,13 @@ from httpx import AsyncClient, Response
 from loyalty.db import Database
 from loyalty.engine.periods import period_key
 from loyalty.streaks import logic
-from tests import test_engine_concurrency as parallel
 from tests.conftest import Clock
-from tests.support import Tenant, create_currency, create_tenant, wallet
+from tests.servers import burst
+from tests.support import ON_POSTGRES, Tenant, create_currency, create_tenant, wallet
 from tests.test_completions import RULES, balance, complete, external, refused, rule
-from tests.test_concurrency import ON_POSTGRES
 from tests.test_events import event, send, triggered
 
 STREAKS = "/api/loyalty/account_streaks"
-# Two live API processes on the test database (PostgreSQL), as the engine's own tests run.
-cluster = parallel.cluster
-urls = parallel.urls
 postgres_only = pytest.mark.skipif(
     not ON_POSTGRES, reason="needs PostgreSQL: SQLite runs one writer at a time"
 )
@@ -546,7 +542,7 @@ async def test_ten_parallel_check_ins_of_one_user_check_in_once(
 ) -> None:
     rule_id = await rule(client, tenant, streaky(currency, (1, 5)))
     body = {"walletAddress": wallet(7)}
-    outcomes = await parallel.burst(urls, tenant, f"{RULES}/{rule_id}/complete", [body] * 10)
+    outcomes = await burst(urls, tenant, f"{RULES}/{rule_id}/complete", [body] * 10)
     assert outcomes == Counter({(200, "completed"): 1, (422, "rule_already_completed"): 9})
     assert await balance(client, tenant, 7) == 15
     item = await streak_of(client, tenant, rule_id, 7)
@@ -563,9 +559,7 @@ async def test_parallel_completions_that_count_as_check_ins_check_in_once(
     daily = await rule(client, tenant, streaky(currency, autoCheckInRuleIds=[quest]))
     body = {"walletAddress": wallet(8)}
     paths = [f"{RULES}/{quest}/complete", f"{RULES}/{daily}/complete"]
-    answers = await asyncio.gather(
-        *(parallel.burst(urls, tenant, path, [body] * 10) for path in paths)
-    )
+    answers = await asyncio.gather(*(burst(urls, tenant, path, [body] * 10) for path in paths))
     assert answers[0] == Counter({(200, "completed"): 10})
     assert sum(answers[1].values()) == 10 and set(answers[1]) <= {
         (200, "completed"),

@@ -6,9 +6,8 @@ import asyncio
 import csv
 import io
 import re
-import sys
 from collections import Counter
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
@@ -27,10 +26,8 @@ from loyalty.tenancy.service import website_snapshot
 from loyalty.users.service import ids_for_wallets
 from loyalty.worker.runner import run_once
 from tests.conftest import Clock
-from tests.servers import Servers, api_servers
+from tests.servers import burst
 from tests.support import Tenant, create_currency, create_tenant, wallet
-from tests.test_concurrency import ON_POSTGRES
-from tests.test_engine_concurrency import burst
 
 RULES = "/api/loyalty/rules"
 STATUS = "/api/loyalty/rules/status"
@@ -553,24 +550,6 @@ async def test_two_claims_of_one_code_in_one_batch_are_decided_one_by_one(
         ("completed", None),
         ("failed", "code_already_used"),
     ]
-
-
-@pytest.fixture(scope="module")
-def cluster(database_url: str) -> Iterator[Servers]:
-    if not ON_POSTGRES:
-        pytest.skip("needs PostgreSQL: SQLite runs one writer at a time")
-    with api_servers(database_url, count=2) as servers:
-        yield servers
-
-
-@pytest.fixture
-def urls(cluster: Servers, request: pytest.FixtureRequest) -> Iterator[list[str]]:
-    cluster.check_running()
-    marks = cluster.marks()
-    failures = request.session.testsfailed
-    yield cluster.urls
-    if request.session.testsfailed > failures:
-        print(cluster.output(marks), file=sys.stderr)
 
 
 async def test_twenty_users_racing_for_one_unique_code_give_exactly_one_winner(

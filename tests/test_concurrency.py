@@ -7,10 +7,8 @@ PostgreSQL only: SQLite lets one writer in at a time, so these races cannot happ
 """
 
 import asyncio
-import os
-import sys
 from collections import Counter
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
@@ -21,10 +19,8 @@ from sqlalchemy import func, select
 
 from loyalty.db import Database
 from loyalty.ledger.models import Entry
-from tests.servers import Servers, api_servers
-from tests.support import Tenant, create_currency, credit, debit, transact, wallet
-
-ON_POSTGRES = os.environ.get("LOYALTY_TEST_DATABASE_URL", "").startswith("postgres")
+from tests.servers import LIMITS, TIMEOUT
+from tests.support import ON_POSTGRES, Tenant, create_currency, credit, debit, transact, wallet
 
 pytestmark = pytest.mark.skipif(
     not ON_POSTGRES,
@@ -33,10 +29,6 @@ pytestmark = pytest.mark.skipif(
 )
 
 TRANSACTIONS = "/api/loyalty/transactions"
-# Generous: a request that waits this long is a hang worth a failure, not a slow machine.
-TIMEOUT = httpx.Timeout(60.0)
-# Every request of a burst gets its own connection, so all of them are in flight at once.
-LIMITS = httpx.Limits(max_connections=500, max_keepalive_connections=500)
 # The status given to a request that got no answer at all.
 NO_ANSWER = 599
 PROCESSES = pytest.mark.parametrize(
@@ -44,23 +36,11 @@ PROCESSES = pytest.mark.parametrize(
 )
 
 
-@pytest.fixture(scope="module")
-def cluster(database_url: str) -> Iterator[Servers]:
-    """Two API processes on the session's database, shared by the tests of this module."""
-    with api_servers(database_url, count=2) as servers:
-        yield servers
-
-
 @pytest.fixture
-def servers(cluster: Servers, request: pytest.FixtureRequest) -> Iterator[list[str]]:
+def servers(urls: list[str], request: pytest.FixtureRequest) -> list[str]:
     """Base URLs of the processes a test loads: both, or as many as its parameter says.
     If the test fails, what the processes wrote meanwhile (tracebacks) is printed."""
-    cluster.check_running()
-    marks = cluster.marks()
-    failures = request.session.testsfailed
-    yield cluster.urls[: getattr(request, "param", len(cluster.urls))]
-    if request.session.testsfailed > failures:
-        print(cluster.output(marks), file=sys.stderr)
+    return urls[: getattr(request, "param", len(urls))]
 
 
 @asynccontextmanager

@@ -1,58 +1,20 @@
 """The earning pipeline under real parallel requests against two API processes on
 PostgreSQL: a rule pays once per period and a milestone once, whatever the concurrency."""
 
-import asyncio
-import sys
 from collections import Counter
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from httpx import AsyncClient
 
-from tests.servers import Servers, api_servers
-from tests.support import Tenant, create_currency, wallet
-from tests.test_concurrency import LIMITS, ON_POSTGRES, TIMEOUT
+from tests.servers import burst
+from tests.support import ON_POSTGRES, Tenant, create_currency, wallet
 
 pytestmark = pytest.mark.skipif(
     not ON_POSTGRES, reason="needs PostgreSQL: SQLite runs one writer at a time"
 )
 
 RULES = "/api/loyalty/rules"
-
-
-@pytest.fixture(scope="module")
-def cluster(database_url: str) -> Iterator[Servers]:
-    with api_servers(database_url, count=2) as servers:
-        yield servers
-
-
-@pytest.fixture
-def urls(cluster: Servers, request: pytest.FixtureRequest) -> Iterator[list[str]]:
-    """The processes' base URLs; what they wrote is printed when the test fails."""
-    cluster.check_running()
-    marks = cluster.marks()
-    failures = request.session.testsfailed
-    yield cluster.urls
-    if request.session.testsfailed > failures:
-        print(cluster.output(marks), file=sys.stderr)
-
-
-async def burst(
-    urls: list[str], tenant: Tenant, path: str, bodies: list[dict[str, Any]]
-) -> Counter[tuple[int, str]]:
-    """Every body posted at once, alternating between the processes."""
-    async with (
-        AsyncClient(base_url=urls[0], timeout=TIMEOUT, limits=LIMITS) as one,
-        AsyncClient(base_url=urls[-1], timeout=TIMEOUT, limits=LIMITS) as two,
-    ):
-        answers = await asyncio.gather(
-            *(
-                (one, two)[n % 2].post(path, json=body, headers=tenant.headers)
-                for n, body in enumerate(bodies)
-            )
-        )
-    return Counter((a.status_code, a.json().get("code") or a.json().get("status")) for a in answers)
 
 
 async def rule(client: AsyncClient, tenant: Tenant, currency: str, **metadata: Any) -> str:

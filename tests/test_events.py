@@ -5,7 +5,6 @@ batch sent twice at once to two processes pays once."""
 
 import asyncio
 import json
-import sys
 from collections import Counter
 from collections.abc import Iterator
 from typing import Any
@@ -29,9 +28,8 @@ from loyalty.engine.conditions import (
 )
 from loyalty.engine.events import Trigger, progress_step
 from loyalty.rules.checks import validate
-from tests.servers import Servers, api_servers
+from tests.servers import LIMITS, TIMEOUT
 from tests.support import Tenant, create_currency, create_tenant, wallet
-from tests.test_concurrency import LIMITS, ON_POSTGRES, TIMEOUT
 
 EVENTS = "/api/loyalty/events"
 RULES = "/api/loyalty/rules"
@@ -696,24 +694,6 @@ def test_progress_step(data: dict[str, Scalar], step: int | str) -> None:
 
 
 # ---------------------------------------------------------------------------- PostgreSQL
-
-
-@pytest.fixture(scope="module")
-def cluster(database_url: str) -> Iterator[Servers]:
-    if not ON_POSTGRES:
-        pytest.skip("needs PostgreSQL: SQLite runs one writer at a time")
-    with api_servers(database_url, count=2) as servers:
-        yield servers
-
-
-@pytest.fixture
-def urls(cluster: Servers, request: pytest.FixtureRequest) -> Iterator[list[str]]:
-    cluster.check_running()
-    marks = cluster.marks()
-    failures = request.session.testsfailed
-    yield cluster.urls
-    if request.session.testsfailed > failures:
-        print(cluster.output(marks), file=sys.stderr)
 
 
 async def test_the_same_batch_sent_twice_at_once_credits_once(

@@ -3,7 +3,6 @@ every error, tenant isolation, the service the earning engine calls (grants, rev
 the combined factor), and parallel grants on PostgreSQL."""
 
 import asyncio
-import os
 from decimal import Decimal
 from typing import Any
 
@@ -16,10 +15,9 @@ from loyalty.multipliers import service
 from loyalty.multipliers.models import Multiplier
 from loyalty.tenancy import service as tenancy
 from loyalty.users.service import ids_for_wallets
-from tests.support import Tenant, create_tenant, wallet
+from tests.support import ON_POSTGRES, Tenant, create_tenant, wallet
 
 PATH = "/api/loyalty/multipliers"
-ON_POSTGRES = os.environ.get("LOYALTY_TEST_DATABASE_URL", "").startswith("postgres")
 
 # Required by Snag's SDK (MultiplierCreateResponse and the others).
 SNAG_MULTIPLIER = {

@@ -4,7 +4,6 @@ per period, poll results, website scoping."""
 
 import asyncio
 from collections import Counter
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -14,10 +13,8 @@ from httpx import AsyncClient, Response
 from loyalty.questions.answers import Facts, Given, resolve, settling
 from loyalty.questions.matching import Listed, Stored, match_choices
 from tests.conftest import Clock
-from tests.servers import Servers, api_servers
-from tests.support import Tenant, create_currency, create_tenant, wallet
-from tests.test_concurrency import ON_POSTGRES
-from tests.test_engine_concurrency import burst
+from tests.servers import burst
+from tests.support import ON_POSTGRES, Tenant, create_currency, create_tenant, wallet
 
 RULES = "/api/loyalty/rules"
 QUESTIONS = "/api/loyalty/questions"
@@ -671,18 +668,10 @@ on_postgres = pytest.mark.skipif(
 )
 
 
-@pytest.fixture(scope="module")
-def servers(database_url: str) -> Iterator[Servers]:
-    """Two API processes on the test database (started only for the tests that ask)."""
-    with api_servers(database_url, count=2) as started:
-        yield started
-
-
 @on_postgres
 async def test_parallel_answers_of_one_user_are_one_attempt(
-    client: AsyncClient, tenant: Tenant, currency: str, servers: Servers
+    client: AsyncClient, tenant: Tenant, currency: str, urls: list[str]
 ) -> None:
-    urls = servers.urls
     rule_id = await rule(client, tenant, question_rule(currency))
     ids = await choice_ids(client, tenant, rule_id)
     user_id = await user(client, tenant)
@@ -702,9 +691,8 @@ async def test_parallel_answers_of_one_user_are_one_attempt(
 
 @on_postgres
 async def test_parallel_submissions_record_one_response(
-    client: AsyncClient, tenant: Tenant, currency: str, servers: Servers
+    client: AsyncClient, tenant: Tenant, currency: str, urls: list[str]
 ) -> None:
-    urls = servers.urls
     rule_id = await rule(client, tenant, question_rule(currency, "poll"))
     ids = await choice_ids(client, tenant, rule_id)
     user_id = await user(client, tenant)

@@ -8,9 +8,8 @@ from typing import Any
 import pytest
 from httpx import AsyncClient, Response
 
-from tests.support import Tenant, create_currency, wallet
-from tests.test_concurrency import ON_POSTGRES
-from tests.test_engine_concurrency import burst, cluster, urls  # noqa: F401
+from tests.servers import burst
+from tests.support import ON_POSTGRES, Tenant, create_currency, wallet
 
 RULES = "/api/loyalty/rules"
 CODES = "/api/referral/codes"
@@ -508,7 +507,7 @@ async def test_parallel_referrals_never_close_a_cycle(
     client: AsyncClient,
     tenant: Tenant,
     program: str,
-    urls: list[str],  # noqa: F811
+    urls: list[str],
 ) -> None:
     """Pairs of users refer each other at the same moment, through two API processes:
     one of each pair is referred, the other refused."""
@@ -528,7 +527,7 @@ async def test_parallel_profile_saves_reward_a_referral_once(
     client: AsyncClient,
     tenant: Tenant,
     currency: str,
-    urls: list[str],  # noqa: F811
+    urls: list[str],
 ) -> None:
     requirements = {"connectTwitter": True}
     rule_id = await create_rule(

@@ -5,12 +5,9 @@ is a 422; progress never writes to the ledger; a fulfilled progress starts a new
 ranges) are tested on their own, and 50 parallel increments on PostgreSQL count to 50."""
 
 import asyncio
-import os
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-import httpx
 import pytest
 from httpx import AsyncClient, Response
 from hypothesis import given
@@ -21,11 +18,10 @@ from loyalty.db import Database
 from loyalty.engine import progress
 from loyalty.engine.decide import Refusal, RuleView, progress_claim
 from loyalty.engine.models import Completion, RuleProgress
-from tests.servers import Servers, api_servers
-from tests.support import Tenant, create_currency, create_tenant, wallet
+from tests.servers import LIMITS, TIMEOUT
+from tests.support import ON_POSTGRES, Tenant, create_currency, create_tenant, wallet
 
 PATH = "/api/loyalty/rule_statuses"
-ON_POSTGRES = os.environ.get("LOYALTY_TEST_DATABASE_URL", "").startswith("postgres")
 
 SEED_RANGES = [
     {"startRange": 10, "endRange": 10, "amount": 20},
@@ -552,16 +548,6 @@ async def test_list_refuses_a_bad_limit_and_foreign_website(
 
 # ---------------------------------------------------------------------------- PostgreSQL
 
-# Generous: a request that waits this long is a hang worth a failure, not a slow machine.
-TIMEOUT = httpx.Timeout(60.0)
-LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=100)
-
-
-@pytest.fixture(scope="module")
-def cluster(database_url: str) -> Iterator[Servers]:
-    with api_servers(database_url, count=2) as servers:
-        yield servers
-
 
 @pytest.mark.skipif(
     not ON_POSTGRES,
@@ -569,16 +555,15 @@ def cluster(database_url: str) -> Iterator[Servers]:
     "SQLite runs one writer at a time, so there is no race to test",
 )
 async def test_parallel_increments_all_count(
-    cluster: Servers, client: AsyncClient, tenant: Tenant, database: Database, quest: str
+    urls: list[str], client: AsyncClient, tenant: Tenant, database: Database, quest: str
 ) -> None:
-    cluster.check_running()
     member = wallet(7)
     # The user exists first, so the requests race on the progress row, not on the user.
     made = await status(client, tenant, quest, member, incProgress=0)
     body = {"loyaltyRuleId": quest, "walletAddress": member, "incProgress": 1}
     async with (
-        AsyncClient(base_url=cluster.urls[0], timeout=TIMEOUT, limits=LIMITS) as a,
-        AsyncClient(base_url=cluster.urls[1], timeout=TIMEOUT, limits=LIMITS) as b,
+        AsyncClient(base_url=urls[0], timeout=TIMEOUT, limits=LIMITS) as a,
+        AsyncClient(base_url=urls[1], timeout=TIMEOUT, limits=LIMITS) as b,
     ):
         answers = await asyncio.gather(
             *((a, b)[n % 2].post(PATH, json=body, headers=tenant.headers) for n in range(50))
@@ -590,16 +575,15 @@ async def test_parallel_increments_all_count(
 
 @pytest.mark.skipif(not ON_POSTGRES, reason="needs PostgreSQL")
 async def test_parallel_first_increments_make_one_row(
-    cluster: Servers, client: AsyncClient, tenant: Tenant, quest: str, counter: str
+    urls: list[str], client: AsyncClient, tenant: Tenant, quest: str, counter: str
 ) -> None:
     """Fifty requests for a user with no progress on the rule yet: one row, at 50."""
-    cluster.check_running()
     # The user is made through another rule, so the requests race to insert the row.
     user = (await status(client, tenant, counter, wallet(8), progress=1))["userId"]
     body = {"loyaltyRuleId": quest, "userId": user, "incProgress": 1}
     async with (
-        AsyncClient(base_url=cluster.urls[0], timeout=TIMEOUT, limits=LIMITS) as a,
-        AsyncClient(base_url=cluster.urls[1], timeout=TIMEOUT, limits=LIMITS) as b,
+        AsyncClient(base_url=urls[0], timeout=TIMEOUT, limits=LIMITS) as a,
+        AsyncClient(base_url=urls[1], timeout=TIMEOUT, limits=LIMITS) as b,
     ):
         answers = await asyncio.gather(
             *((a, b)[n % 2].post(PATH, json=body, headers=tenant.headers) for n in range(50))

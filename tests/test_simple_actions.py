@@ -21,10 +21,9 @@ from loyalty.rules.types.actions import LINK_CHECK_SECONDS
 from loyalty.tenancy.models import Website
 from loyalty.worker.runner import run_once
 from tests.conftest import Clock
-from tests.support import Tenant, create_currency, wallet
+from tests.servers import burst
+from tests.support import ON_POSTGRES, Tenant, create_currency, wallet
 from tests.test_completions import STATUS, balance, complete, refused
-from tests.test_concurrency import ON_POSTGRES
-from tests.test_engine_concurrency import burst, cluster, urls  # noqa: F401
 
 RULES = "/api/loyalty/rules"
 METADATAS = "/api/users/metadatas"
@@ -381,7 +380,7 @@ async def test_parallel_claims_of_one_account_by_many_users_pay_once(
     tenant: Tenant,
     database: Database,
     partner_rule: str,
-    urls: list[str],  # noqa: F811
+    urls: list[str],
 ) -> None:
     bodies = [{"walletAddress": wallet(n), "verificationCode": "acct-9"} for n in range(10, 40)]
     outcomes = await burst(urls, tenant, f"{RULES}/{partner_rule}/complete", bodies)

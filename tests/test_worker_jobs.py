@@ -5,7 +5,6 @@ own job kinds and topics (a unique suffix) and looks only at its own rows.
 """
 
 import asyncio
-import os
 import secrets
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
@@ -26,9 +25,8 @@ from loyalty.worker import jobs, outbox, scheduler
 from loyalty.worker.models import Job, OutboxMessage
 from loyalty.worker.runner import run_once
 from tests.conftest import Clock
-from tests.support import Tenant, create_currency, wallet
+from tests.support import ON_POSTGRES, Tenant, create_currency, wallet
 
-ON_POSTGRES = os.environ.get("LOYALTY_TEST_DATABASE_URL", "").startswith("postgres")
 postgres_only = pytest.mark.skipif(
     not ON_POSTGRES,
     reason="needs PostgreSQL (LOYALTY_TEST_DATABASE_URL=postgresql://...): "
