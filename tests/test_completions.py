@@ -336,7 +336,8 @@ async def test_bad_requests_and_unknown_things(
     nobody = await client.post(
         f"{RULES}/{rule_id}/complete", json={"userId": "nobody"}, headers=tenant.headers
     )
-    assert nobody.status_code == 404 and nobody.json()["code"] == "user_not_found"
+    assert nobody.status_code == 400, nobody.text
+    assert nobody.json()["errors"][0]["field"] == "userId"
     missing = await complete(client, tenant, "no-such-rule")
     assert missing.status_code == 404 and missing.json()["code"] == "rule_not_found"
     # Even once this process has the rule and the user in its caches.

@@ -177,7 +177,7 @@ async def test_code_refusals(
     unknown_rule = await code(client, tenant, "0190d5d0-0000-7000-8000-000000000000", bob)
     assert unknown_rule.status_code == 404, unknown_rule.text
     unknown_user = await code(client, tenant, program, "0190d5d0-0000-7000-8000-000000000000")
-    assert unknown_user.status_code == 404, unknown_user.text
+    assert bad_fields(unknown_user) == {"userId"}
     assert bad_fields(await code(client, tenant, program, bob, websiteId="elsewhere")) == {
         "websiteId"
     }

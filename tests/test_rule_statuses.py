@@ -405,19 +405,20 @@ async def test_another_organizations_key_sees_no_rule(
     assert (await post(client, tenant, same)).status_code == 200
 
 
-async def test_an_unknown_user_id_is_a_404(
+async def test_an_unknown_user_id_is_a_400_naming_it(
     client: AsyncClient, tenant: Tenant, database: Database, quest: str
 ) -> None:
     body = {"loyaltyRuleId": quest, "userId": "nobody", "progress": 10}
     response = await post(client, tenant, body)
-    assert (response.status_code, response.json()["code"]) == (404, "user_not_found")
+    assert response.status_code == 400, response.text
+    assert [e["field"] for e in response.json()["errors"]] == ["userId"]
     # A user of another website is nobody here.
     stranger = await create_tenant(database)
     stranger_currency = await create_currency(client, stranger)
     theirs = await create_rule(client, stranger, progress_quest(stranger_currency))
     their_user = (await status(client, stranger, theirs, progress=1))["userId"]
     response = await post(client, tenant, {**body, "userId": their_user})
-    assert (response.status_code, response.json()["code"]) == (404, "user_not_found")
+    assert response.status_code == 400, response.text
 
 
 async def test_a_new_wallet_creates_its_user(

@@ -18,6 +18,7 @@ from loyalty.users.schemas import COLUMNS, EXTRA, INT32_MAX, max_length
 EXTERNAL_IDENTIFIER = "externalIdentifier"
 # The lengths of the identity columns users.wallet_address and users.external_identifier.
 IDENTITY_LIMITS = {"walletAddress": 128, EXTERNAL_IDENTIFIER: 255}
+NO_SUCH_USER = "no such user in this website"
 
 # Called as ``hook(session, website, user, metadata, changes)`` after a user's profile is
 # saved (``changes``: the fields the request set), in its transaction: a family re-checks
@@ -55,11 +56,12 @@ class UserNotFound(NotFound):
 async def existing_user(
     session: ReadSession, website_id: str, *, user_id: str | None, wallet: str | None
 ) -> str | None:
-    """The id of the user a request names in a website: a ``userId`` must exist there (404
-    otherwise); a wallet address nobody has yet gives None."""
+    """The id of the user a request names in a website: a ``userId`` must exist there (a
+    400 naming ``userId`` otherwise, as for every id a request body names); a wallet
+    address nobody has yet gives None."""
     if user_id is not None:
         if await repository.by_id(session, website_id, user_id) is None:
-            raise UserNotFound("User not found")
+            raise ValidationFailed([FieldError("userId", NO_SUCH_USER)])
         return user_id
     if wallet is None:
         raise ValueError("a user id or a wallet address is needed")
@@ -193,7 +195,7 @@ async def _resolve(
     if user_id is not None:
         found.append(await repository.by_id(session, website_id, user_id))
         if found[-1] is None:
-            raise ValidationFailed([FieldError("userId", "no such user in this website")])
+            raise ValidationFailed([FieldError("userId", NO_SUCH_USER)])
     if wallet is not None:
         found += await repository.by_wallets(session, website_id, [wallet])
     if external is not None:

@@ -171,7 +171,7 @@ async def _rule(session: ReadSession, principal: Principal, update: Update) -> R
     "/api/loyalty/rule_statuses",
     openapi_extra=json_body(RuleStatusUpdate),
     responses={
-        404: {"description": "`rule_not_found`, `user_not_found` or `website_not_found`"},
+        404: {"description": "`rule_not_found` or `website_not_found`"},
         422: {"description": "`rule_does_not_track_progress`"},
     },
 )
