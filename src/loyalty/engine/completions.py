@@ -289,6 +289,10 @@ def stateful(view: RuleView) -> bool:
     )
 
 
+# Statements of the hot path, built once and run on the connection (no ORM bookkeeping).
+_STATES = select(User.id, User.state).where(User.id.in_(bindparam("ids", expanding=True)))
+
+
 async def _user_states(session: WriteSession, user_ids: set[str], *, lock: bool) -> dict[str, str]:
     """The users' states; with ``lock``, their rows are locked as ``lock_users`` does."""
     if not user_ids:
@@ -296,9 +300,8 @@ async def _user_states(session: WriteSession, user_ids: set[str], *, lock: bool)
     if lock:
         states = await users_repository.lock_users(session, user_ids)
     else:
-        rows = await session.execute(
-            select(User.id, User.state).where(User.id.in_(sorted(user_ids)))
-        )
+        connection = await session.connection()
+        rows = await connection.execute(_STATES, {"ids": sorted(user_ids)})
         states = dict(rows.tuples().all())
     if states.keys() != user_ids:
         raise UserNotFound("User not found")
@@ -686,7 +689,8 @@ async def _after_paid(session: WriteSession, w: _Work) -> None:
 
 async def _follow_ups(session: WriteSession, website: WebsiteLike, works: list[_Work]) -> None:
     """The follow-ups of what the batch paid (see ``verify.follow_up``)."""
-    if not FOLLOW_UPS:
+    hooks = [h for h in FOLLOW_UPS if h.active is None or await h.active(session, website)]
+    if not hooks:
         return
     completed = [
         Completed(
@@ -696,7 +700,7 @@ async def _follow_ups(session: WriteSession, website: WebsiteLike, works: list[_
         if w.refusal is None
     ]
     if completed:
-        for hook in FOLLOW_UPS:
+        for hook in hooks:
             await hook.run(session, website, completed)
 
 

@@ -189,26 +189,30 @@ class Completed:
 
 
 FollowUp = Callable[[WriteSession, WebsiteLike, Sequence[Completed]], Awaitable[None]]
-# Whether a follow-up may complete rules for a batch's users in this website: then the
-# batch locks its users first, as any completion that depends on them does (users before
-# balances, always: the other order could deadlock with a concurrent completion).
-Locks = Callable[[WriteSession, WebsiteLike], Awaitable[bool]]
+# A question a follow-up answers for a website, from its caches: whether it has anything to
+# do there at all (``active``), and whether it may complete rules for a batch's users
+# (``locks``: then the batch locks its users first, as any completion that depends on them
+# does; users before balances, always, or two transactions could deadlock).
+WebsiteCheck = Callable[[WriteSession, WebsiteLike], Awaitable[bool]]
 
 
 @dataclass(frozen=True)
 class FollowUpHook:
     run: FollowUp
-    locks: Locks | None = None
+    locks: WebsiteCheck | None = None
+    active: WebsiteCheck | None = None
 
 
 FOLLOW_UPS: list[FollowUpHook] = []
 
 
-def follow_up(fn: FollowUp, *, locks: Locks | None = None) -> FollowUp:
-    """Run ``fn(session, website, completed)`` after every batch that paid something.
-    ``locks`` says, for a website, whether ``fn`` may complete rules for the batch's users."""
+def follow_up(
+    fn: FollowUp, *, locks: WebsiteCheck | None = None, active: WebsiteCheck | None = None
+) -> FollowUp:
+    """Run ``fn(session, website, completed)`` after every batch that paid something (in a
+    website where ``active`` says it has something to do)."""
     if all(hook.run is not fn for hook in FOLLOW_UPS):
-        FOLLOW_UPS.append(FollowUpHook(fn, locks))
+        FOLLOW_UPS.append(FollowUpHook(fn, locks, active))
     return fn
 
 

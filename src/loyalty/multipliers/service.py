@@ -12,7 +12,7 @@ from decimal import Decimal
 from enum import Enum, auto
 from typing import Literal
 
-from sqlalchemy import ColumnElement, select, update
+from sqlalchemy import ColumnElement, bindparam, select, update
 
 from loyalty.db import ReadSession, WriteSession
 from loyalty.errors import NotFound, field_errors
@@ -100,6 +100,11 @@ async def active_factor(session: ReadSession, user_id: str, currency_id: str) ->
     return combined_factor(rows.tuples(), currency_id)
 
 
+_LIVE = select(Multiplier.user_id, Multiplier.multiplier, Multiplier.currency_ids).where(
+    Multiplier.user_id.in_(bindparam("ids", expanding=True)), Multiplier.deleted_at.is_(None)
+)
+
+
 async def live_multipliers(
     session: ReadSession, user_ids: Iterable[str]
 ) -> dict[str, list[tuple[Decimal, list[str] | None]]]:
@@ -109,11 +114,8 @@ async def live_multipliers(
     found: dict[str, list[tuple[Decimal, list[str] | None]]] = {u: [] for u in wanted}
     if not wanted:
         return found
-    rows = await session.execute(
-        select(Multiplier.user_id, Multiplier.multiplier, Multiplier.currency_ids).where(
-            Multiplier.user_id.in_(wanted), Multiplier.deleted_at.is_(None)
-        )
-    )
+    connection = await session.connection()
+    rows = await connection.execute(_LIVE, {"ids": wanted})
     for user_id, factor, currency_ids in rows.tuples():
         found[user_id].append((factor, currency_ids))
     return found

@@ -71,7 +71,11 @@ async def _settles_referrals(session: WriteSession, website: WebsiteLike) -> boo
     return bool(needing_points(await programs(session, website.id)))
 
 
-follow_up(_after_earning, locks=_settles_referrals)
+async def _has_referrals(session: WriteSession, website: WebsiteLike) -> bool:
+    return bool(await programs(session, website.id))
+
+
+follow_up(_after_earning, locks=_settles_referrals, active=_has_referrals)
 
 
 @on_user_saved

@@ -84,7 +84,8 @@ async def live_rules(session: ReadSession, rule_ids: Iterable[str]) -> dict[str,
     wanted = sorted(set(rule_ids))
     if not wanted:
         return {}
-    rows = await session.execute(_SNAPSHOT, {"ids": wanted})
+    connection = await session.connection()
+    rows = await connection.execute(_SNAPSHOT, {"ids": wanted})
     return {row[0]: RuleSnapshot(*row) for row in rows.tuples()}
 
 

@@ -18,7 +18,7 @@ async def _check_in(_session: WriteSession, _attempt: Attempt) -> Verdict:
     return ACCEPTED
 
 
-follow_up(auto.check_in_on_completions, locks=auto.wants_locks)
+follow_up(auto.check_in_on_completions, locks=auto.wants_locks, active=auto.wants_locks)
 
 
 @on_rule_saved
