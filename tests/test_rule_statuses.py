@@ -16,7 +16,7 @@ from sqlalchemy import select, update
 
 from loyalty.db import Database
 from loyalty.engine import progress
-from loyalty.engine.decide import Refusal, RuleView, progress_claim
+from loyalty.engine.decide import Refusal, RuleView, progress_claim, tracks_user_progress
 from loyalty.engine.models import Completion, RuleProgress
 from tests.servers import LIMITS, TIMEOUT
 from tests.support import ON_POSTGRES, Tenant, create_currency, create_tenant, wallet
@@ -165,10 +165,10 @@ def test_complete_only_at_the_target() -> None:
 
 
 def test_tracks_progress_only_when_true() -> None:
-    assert progress.tracks_progress(PERCENT)
-    assert progress.tracks_progress({"trackProgress": True, "metadata": {}})
-    assert not progress.tracks_progress({"metadata": {}})
-    assert not progress.tracks_progress({"metadata": {"trackProgress": False}})
+    assert tracks_user_progress(PERCENT)
+    assert tracks_user_progress({"trackProgress": True, "metadata": {}})
+    assert not tracks_user_progress({"metadata": {}})
+    assert not tracks_user_progress({"metadata": {"trackProgress": False}})
 
 
 @st.composite

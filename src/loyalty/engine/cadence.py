@@ -53,21 +53,24 @@ async def schedule_sweeps(session: WriteSession, at: datetime, limit: int) -> in
     types = cadence_types()
     if not types:
         return 0
+    # Run every worker pass: only the rules that are swept at all are read.
     rows = await session.execute(
         select(Rule, Website.time_zone)
         .join(Website, Website.id == Rule.website_id)
-        .where(Rule.deleted_at.is_(None), Rule.type.in_(types))
+        .where(
+            Rule.deleted_at.is_(None),
+            Rule.type.in_(types),
+            Rule.definition["claimType"].as_string() == "auto",
+            Rule.definition["frequency"].as_string().in_(sorted(CADENCES)),
+        )
         .order_by(Rule.id)
     )
     due: list[dict[str, object]] = []
     for rule, time_zone in rows.tuples():
-        definition = rule.definition
-        frequency = definition.get("frequency")
-        if frequency not in CADENCES or definition.get("claimType") != "auto":
-            continue
         if decide.closed(view_of(rule), at) is not None:
             continue
-        period = periods.period_key(CADENCES[frequency], at, ZoneInfo(time_zone), unique="")
+        frequency = CADENCES[rule.definition["frequency"]]
+        period = periods.period_key(frequency, at, ZoneInfo(time_zone), unique="")
         due.append({"rule_id": rule.id, "period": period, "created_at": at})
     if not due:
         return 0

@@ -30,6 +30,7 @@ from loyalty.db import WriteSession, dialect_insert
 from loyalty.engine import conditions, lifetime, progress
 from loyalty.engine.completions import Ask, Outcome, complete_many, stateful, view_of
 from loyalty.engine.conditions import Group, Scalar
+from loyalty.engine.decide import tracks_user_progress
 from loyalty.engine.models import Event
 from loyalty.engine.verify import Claim
 from loyalty.errors import FieldError, raise_if_any
@@ -309,7 +310,7 @@ async def _triggered(
     for rule in rules:
         trigger = trigger_of(rule.definition)
         if trigger is not None and trigger.event in names:
-            tracked = progress.tracks_progress(rule.definition)
+            tracked = tracks_user_progress(rule.definition)
             found.setdefault(trigger.event, []).append(Triggered(rule, trigger, tracked))
     return found
 

@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import BigInteger, ColumnElement, case, func, literal, select
 
 from loyalty.db import ReadSession, WriteSession, dialect_insert
-from loyalty.engine.decide import progress_target, tracks_user_progress
+from loyalty.engine.decide import progress_target
 from loyalty.engine.models import RuleProgress
 from loyalty.errors import BusinessRefusal, FieldError
 from loyalty.kit.clock import now
@@ -46,10 +46,6 @@ def _setting(definition: Mapping[str, Any], name: str) -> Any:
     """A progress setting: kept in metadata, also shown at the top level of the rule."""
     value = _metadata(definition).get(name)
     return definition.get(name) if value is None else value
-
-
-def tracks_progress(definition: Mapping[str, Any]) -> bool:
-    return tracks_user_progress(definition)
 
 
 def progress_type(definition: Mapping[str, Any]) -> str:

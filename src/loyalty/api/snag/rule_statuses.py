@@ -28,6 +28,7 @@ from loyalty.api.snag.common import (
 )
 from loyalty.db import ReadSession
 from loyalty.engine import lifetime, progress
+from loyalty.engine.decide import tracks_user_progress
 from loyalty.engine.models import RuleProgress
 from loyalty.errors import FieldError, NotFound, raise_if_any
 from loyalty.kit.pagination import DEFAULT_LIMIT, Page, split_page
@@ -183,7 +184,7 @@ async def update_rule_status(
     update starts a new cycle from 0."""
     update, errors = read_update(body)
     rule = await _rule(session, principal, update)
-    tracked = rule is not None and progress.tracks_progress(rule.definition)
+    tracked = rule is not None and tracks_user_progress(rule.definition)
     if rule is not None and tracked:
         errors += progress.update_problems(
             rule.definition, progress=update.progress, inc=update.inc
