@@ -3,26 +3,12 @@
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import func, select
 
 from loyalty.db import ReadSession
+from loyalty.ledger.repository import Scope
 from loyalty.questions.models import Question, QuestionChoice, QuestionResponse
 from loyalty.rules.models import Rule
-from loyalty.users.models import User
-
-
-@dataclass(frozen=True)
-class Scope:
-    """The rows a key may read: its organization, and these websites (None: all)."""
-
-    organization_id: str
-    websites: frozenset[str] | None
-
-    def where(self, query: Select[tuple[Question]]) -> Select[tuple[Question]]:
-        query = query.where(Question.organization_id == self.organization_id)
-        if self.websites is not None:
-            query = query.where(Question.website_id.in_(sorted(self.websites)))
-        return query
 
 
 async def question_of_rule(
@@ -37,7 +23,7 @@ async def question_of_rule(
 
 async def live_question(session: ReadSession, scope: Scope, question_id: str) -> Question | None:
     query = select(Question).where(Question.id == question_id, Question.deleted_at.is_(None))
-    found: Question | None = await session.scalar(scope.where(query))
+    found: Question | None = await session.scalar(scope.apply(query, Question))
     return found
 
 
@@ -55,6 +41,16 @@ async def choices_of(
     return (await session.scalars(query.order_by(*order))).all()
 
 
+async def choices_by_question(
+    session: ReadSession, question_ids: Iterable[str]
+) -> dict[str, list[QuestionChoice]]:
+    """The questions' live choices in display order, by question id (none: absent)."""
+    found: dict[str, list[QuestionChoice]] = {}
+    for choice in await choices_of(session, question_ids):
+        found.setdefault(choice.question_id, []).append(choice)
+    return found
+
+
 async def live_choice(
     session: ReadSession, scope: Scope, choice_id: str
 ) -> tuple[QuestionChoice, Question, Rule] | None:
@@ -68,12 +64,9 @@ async def live_choice(
             QuestionChoice.removed_at.is_(None),
             Question.deleted_at.is_(None),
             Rule.deleted_at.is_(None),
-            Question.organization_id == scope.organization_id,
         )
     )
-    if scope.websites is not None:
-        query = query.where(Question.website_id.in_(sorted(scope.websites)))
-    found = (await session.execute(query)).tuples().one_or_none()
+    found = (await session.execute(scope.apply(query, Question))).tuples().one_or_none()
     return None if found is None else (found[0], found[1], found[2])
 
 
@@ -98,8 +91,9 @@ async def list_questions(
     limit: int,
 ) -> Sequence[Question]:
     """The live questions of these rules, in creation order, ``limit + 1`` of them."""
-    query = scope.where(
-        select(Question).where(Question.rule_id.in_(rule_ids), Question.deleted_at.is_(None))
+    query = scope.apply(
+        select(Question).where(Question.rule_id.in_(rule_ids), Question.deleted_at.is_(None)),
+        Question,
     )
     if starting_after is not None:
         query = query.where(Question.id > starting_after)
@@ -149,11 +143,7 @@ async def list_responses(
     limit: int,
 ) -> Sequence[QuestionResponse]:
     """Responses in the order they were given, ``limit + 1`` of them."""
-    query = select(QuestionResponse).where(
-        QuestionResponse.organization_id == scope.organization_id
-    )
-    if scope.websites is not None:
-        query = query.where(QuestionResponse.website_id.in_(sorted(scope.websites)))
+    query = scope.apply(select(QuestionResponse), QuestionResponse)
     if wanted.question_ids:
         query = query.where(QuestionResponse.question_id.in_(wanted.question_ids))
     if wanted.user_id is not None:
@@ -169,10 +159,3 @@ async def questions_by_ids(session: ReadSession, ids: Iterable[str]) -> dict[str
         return {}
     rows = await session.scalars(select(Question).where(Question.id.in_(wanted)))
     return {row.id: row for row in rows}
-
-
-async def user_in_scope(session: ReadSession, scope: Scope, user_id: str) -> bool:
-    query = select(User.id).where(User.id == user_id, User.organization_id == scope.organization_id)
-    if scope.websites is not None:
-        query = query.where(User.website_id.in_(sorted(scope.websites)))
-    return await session.scalar(query) is not None

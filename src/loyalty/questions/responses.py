@@ -228,9 +228,7 @@ async def list_responses(
         session, scope_of(principal, websites), wanted, starting_after=starting_after, limit=limit
     )
     questions = await repository.questions_by_ids(session, {r.question_id for r in rows})
-    choices: dict[str, list[QuestionChoice]] = {}
-    for choice in await repository.choices_of(session, questions):
-        choices.setdefault(choice.question_id, []).append(choice)
+    choices = await repository.choices_by_question(session, questions)
     return [
         ResponseListing(r, questions[r.question_id], choices.get(r.question_id, [])) for r in rows
     ]

@@ -15,6 +15,7 @@ from loyalty.db import ReadSession, WriteSession
 from loyalty.errors import Conflict, FieldError, NotFound, ValidationFailed, raise_if_any
 from loyalty.kit.clock import now
 from loyalty.kit.ids import new_id
+from loyalty.ledger.repository import Scope, user_in_scope
 from loyalty.questions import repository
 from loyalty.questions.matching import Listed, Stored, match_choices
 from loyalty.questions.models import Question, QuestionChoice, QuestionResponse
@@ -34,9 +35,9 @@ class QuestionExists(Conflict):
     code = "question_exists"
 
 
-def scope_of(principal: Principal, websites: frozenset[str] | None = None) -> repository.Scope:
+def scope_of(principal: Principal, websites: frozenset[str] | None = None) -> Scope:
     """The rows a key may read; ``websites`` narrows it (a list's checked website scope)."""
-    return repository.Scope(principal.organization_id, websites or principal.website_ids)
+    return Scope(principal.organization_id, websites or principal.website_ids)
 
 
 # --- the rule's document as rows ---------------------------------------------------------
@@ -174,7 +175,7 @@ async def list_questions(
 ) -> Sequence[Listing]:
     """The live questions of these rules in creation order, ``limit + 1`` of them."""
     scope = scope_of(principal, websites)
-    if user_id is not None and not await repository.user_in_scope(session, scope, user_id):
+    if user_id is not None and not await user_in_scope(session, scope, user_id):
         raise UserNotFound("User not found")
     rows = await repository.list_questions(
         session, scope, rule_ids, starting_after=starting_after, limit=limit
@@ -186,9 +187,7 @@ async def listings(
     session: ReadSession, questions: Sequence[Question], *, user_id: str | None = None
 ) -> list[Listing]:
     ids = [q.id for q in questions]
-    choices: dict[str, list[QuestionChoice]] = {}
-    for choice in await repository.choices_of(session, ids):
-        choices.setdefault(choice.question_id, []).append(choice)
+    choices = await repository.choices_by_question(session, ids)
     counts = await repository.response_counts(session, ids)
     latest = await repository.latest_responses(session, ids, user_id) if user_id else {}
     return [Listing(q, choices.get(q.id, []), counts, latest.get(q.id)) for q in questions]

@@ -9,6 +9,7 @@ from sqlalchemy.orm import aliased
 
 from loyalty.db import ReadSession, WriteSession, dialect_insert
 from loyalty.ledger.models import Account
+from loyalty.ledger.repository import Scope
 from loyalty.referrals.models import Referral, ReferralCode
 from loyalty.rules.models import Rule
 from loyalty.tenancy.models import Website
@@ -212,8 +213,7 @@ async def add_shares(session: WriteSession, rows: list[dict[str, Any]]) -> None:
 
 @dataclass(frozen=True)
 class ReferralFilter:
-    organization_id: str
-    scope: frozenset[str] | None
+    scope: Scope
     rule_id: str | None = None
     # The referrer, by user id or wallet address (either matches).
     referrer_ids: Sequence[str] = ()
@@ -238,15 +238,13 @@ async def list_referrals(
         .join(ReferralCode, ReferralCode.id == Referral.code_id)
         .join(User, User.id == Referral.user_id)
         .join(Rule, Rule.id == Referral.rule_id)
-        .where(Referral.organization_id == f.organization_id)
     )
-    if f.scope is not None:
-        query = query.where(Referral.website_id.in_(sorted(f.scope)))
+    query = f.scope.apply(query, Referral)
     if f.rule_id is not None:
         query = query.where(Referral.rule_id == f.rule_id)
     if f.referrer_ids or f.referrer_wallets:
         by_wallet = select(User.id).where(
-            User.organization_id == f.organization_id,
+            User.organization_id == f.scope.organization_id,
             User.wallet_address.in_(sorted(f.referrer_wallets)),
         )
         query = query.where(

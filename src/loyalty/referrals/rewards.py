@@ -148,10 +148,10 @@ async def pay_shares(
         program = found[up.rule_id]
         if c.view.currency_id == program.view.currency_id:
             lines.setdefault(up.rule_id, []).extend(_share_lines(c, up, program))
+    currencies = {found[rule_id].view.currency_id for rule_id in lines}
+    terms = await _terms(session, website.organization_id, currencies)
     totals: dict[str, list[int]] = {}
     for rule_id, rule_lines in lines.items():
-        currencies = {line.currency_id for line in rule_lines}
-        terms = await _terms(session, website.organization_id, currencies)
         for line in await _post(session, found[rule_id].rule, "Referral share", rule_lines, terms):
             meta = line.metadata or {}
             totals.setdefault(meta["referralId"], [0, 0])[meta["level"] - 1] += line.amount

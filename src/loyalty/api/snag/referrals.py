@@ -10,12 +10,11 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field, model_validator
 
 from loyalty.api.deps import PrincipalDep, ReadSessionDep, WriteSessionDep
-from loyalty.api.snag.common import ERRORS, PageQuery, WireModel, list_scope
-from loyalty.db import ReadSession
+from loyalty.api.snag.common import ERRORS, PageQuery, WireModel, ledger_scope
 from loyalty.errors import FieldError, ValidationFailed
 from loyalty.kit.pagination import Page, split_page
 from loyalty.ledger.amounts import from_units
-from loyalty.ledger.currencies import currency_terms
+from loyalty.ledger.repository import decimals_of
 from loyalty.referrals import repository, service
 from loyalty.referrals.models import ReferralCode
 from loyalty.users.identity import normalize_wallet
@@ -152,10 +151,8 @@ class ReferralOut(BaseModel):
 async def list_referrals(
     query: Annotated[ReferralQuery, Query()], principal: PrincipalDep, session: ReadSessionDep
 ) -> Page[ReferralOut]:
-    scope = await list_scope(session, principal, query)
     wanted = repository.ReferralFilter(
-        organization_id=principal.organization_id,
-        scope=scope,
+        scope=await ledger_scope(session, principal, query.websiteId, query.organizationId),
         rule_id=query.loyaltyRuleId,
         referrer_ids=query.userId,
         referrer_wallets=[normalize_wallet(w) for w in query.walletAddress],
@@ -164,18 +161,13 @@ async def list_referrals(
         session, wanted, starting_after=query.startingAfter, limit=query.limit
     )
     page, more = split_page(rows, query.limit)
-    decimals = await _decimals(session, principal.organization_id, _currencies(page))
+    decimals = await decimals_of(session, principal.organization_id, _currencies(page))
     return Page[ReferralOut](data=[_out(row, decimals) for row in page], hasNextPage=more)
 
 
 def _currencies(rows: Sequence[repository.ReferralRow]) -> set[str]:
     found = {row.rule_currency_id for row in rows}
     return found | {r.referral.reward_currency_id for r in rows if r.referral.reward_currency_id}
-
-
-async def _decimals(session: ReadSession, organization_id: str, ids: set[str]) -> dict[str, int]:
-    terms = await currency_terms(session, organization_id, None, ids)
-    return {currency_id: t.decimals for currency_id, t in terms.items()}
 
 
 def _out(row: repository.ReferralRow, decimals: dict[str, int]) -> ReferralOut:
