@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from loyalty.kit.fetch import MAX_BYTES, too_large
+from loyalty.kit import csvtext
+from loyalty.kit.csvtext import FileProblem
 from loyalty.ledger.amounts import scale
 from loyalty.users.identity import normalize_wallet
 
@@ -42,10 +43,6 @@ _HEX = re.compile(r"^0x[0-9a-fA-F]+$")
 _HEX_LENGTHS = (40, 64)
 
 
-class FileProblem(ValueError):
-    """The file as a whole cannot be read (encoding, header, size): no line is paid."""
-
-
 @dataclass(frozen=True)
 class Row:
     """A data line: good (``code`` None) or bad. ``wallet`` is normalised; the values of
@@ -60,12 +57,9 @@ class Row:
 
 
 def decode(data: bytes) -> str:
-    if len(data) > MAX_BYTES:
-        raise FileProblem(too_large())
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise FileProblem("is not UTF-8 text") from exc
+    """The file's text (see ``kit.csvtext``), which must hold no NUL. Its size is checked
+    where it is read (``api.uploads``, ``kit.fetch``). A ``FileProblem`` pays no line."""
+    text = csvtext.decode(data)
     if "\x00" in text:
         raise FileProblem("contains NUL characters: it is not a text file")
     return text

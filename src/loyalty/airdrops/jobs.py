@@ -4,6 +4,7 @@ from typing import Any
 
 from loyalty.airdrops import csvfile, payout, service
 from loyalty.db import WriteSession
+from loyalty.kit.csvtext import FileProblem
 from loyalty.kit.fetch import FetchFailed, fetch
 from loyalty.rules.models import Rule
 from loyalty.worker.jobs import handler
@@ -27,7 +28,7 @@ async def read_url(session: WriteSession, payload: dict[str, Any]) -> None:
         return
     try:
         rows = await service.parse_for(session, rule, csvfile.decode(data))
-    except csvfile.FileProblem as problem:
+    except FileProblem as problem:
         await service.finish(session, airdrop, "failed", f"The CSV {problem}")
         return
     except service.CurrencyGone as gone:

@@ -14,12 +14,13 @@ from loyalty.airdrops.models import Airdrop, AirdropLine
 from loyalty.db import ReadSession, WriteSession
 from loyalty.errors import BusinessRefusal, FieldError, NotFound, ValidationFailed
 from loyalty.kit.clock import now
+from loyalty.kit.csvtext import FileProblem
 from loyalty.kit.ids import new_id
 from loyalty.ledger.currencies import currency_terms
 from loyalty.rules.models import Rule
 from loyalty.rules.service import on_rule_saved, rule_for
 from loyalty.tenancy.principal import Principal
-from loyalty.users.models import User
+from loyalty.users.service import wallets_by_ids
 from loyalty.worker.jobs import enqueue
 
 TYPE = "points_airdrop"
@@ -65,7 +66,7 @@ async def upload(session: WriteSession, rule: Rule, data: bytes) -> Airdrop:
         raise AirdropEnded("This airdrop has ended: nothing more can be paid")
     try:
         rows = await parse_for(session, rule, csvfile.decode(data))
-    except csvfile.FileProblem as problem:
+    except FileProblem as problem:
         raise ValidationFailed([FieldError("file", f"the CSV {problem}")]) from problem
     airdrop = _new_airdrop(rule, "upload", None)
     session.add(airdrop)
@@ -111,7 +112,8 @@ async def store_lines(
 ) -> None:
     """Keep the lines (a user id naming nobody of the website is a bad line) and schedule
     the first payment at the airdrop's start."""
-    known = await _known_users(session, airdrop.website_id, {r.user_id for r in rows if r.user_id})
+    named = {row.user_id for row in rows if row.user_id}
+    known = set(await wallets_by_ids(session, airdrop.website_id, named))
     moment = now()
     values = [_line(airdrop, row, known, moment) for row in rows]
     await session.execute(insert(AirdropLine), values)
@@ -138,15 +140,6 @@ def _line(airdrop: Airdrop, row: csvfile.Row, known: set[str], moment: datetime)
         "message": message,
         "updated_at": moment,
     }
-
-
-async def _known_users(session: ReadSession, website_id: str, user_ids: set[str]) -> set[str]:
-    if not user_ids:
-        return set()
-    rows = await session.scalars(
-        select(User.id).where(User.website_id == website_id, User.id.in_(sorted(user_ids)))
-    )
-    return set(rows)
 
 
 async def schedule_payment(

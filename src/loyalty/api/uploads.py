@@ -5,7 +5,7 @@ from fastapi import Request
 from starlette.datastructures import UploadFile
 
 from loyalty.errors import FieldError, ValidationFailed
-from loyalty.kit.fetch import MAX_BYTES, too_large
+from loyalty.kit.fetch import MAX_BYTES, read_capped, too_large
 
 CSV_TYPES = ("text/csv", "text/plain", "application/csv")
 HOW_TO_SEND = "send the CSV as a text/csv body, or as multipart/form-data with a file field `file`"
@@ -36,19 +36,9 @@ async def csv_upload(request: Request) -> bytes:
             raise ValidationFailed([FieldError("file", f"is required: {HOW_TO_SEND}")])
         data = await sent.read(MAX_BYTES + 1)
     elif kind in CSV_TYPES:
-        data = await _capped(request)
+        data = await read_capped(request.stream())
     else:
         raise ValidationFailed([FieldError("body", HOW_TO_SEND)])
     if len(data) > MAX_BYTES:
         raise ValidationFailed([FieldError("file", too_large())])
     return data
-
-
-async def _capped(request: Request) -> bytes:
-    """The body, reading at most one byte more than the limit."""
-    data = bytearray()
-    async for chunk in request.stream():
-        data += chunk
-        if len(data) > MAX_BYTES:
-            break
-    return bytes(data)

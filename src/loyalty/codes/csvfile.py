@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from loyalty.codes.keys import CODE_MAX, code_key
+from loyalty.kit import csvtext
 
 HEADERS = frozenset({"code", "codes", "promocode", "promo_code", "promo code"})
 # How many bad lines an import reports (it counts them all).
@@ -51,9 +52,9 @@ def parse_codes(data: bytes) -> ParsedCodes:
     """The codes of a CSV file (UTF-8, with or without a byte order mark)."""
     parsed = ParsedCodes()
     try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        parsed.error = f"The file is not UTF-8 text (byte {exc.start} cannot be read)"
+        text = csvtext.decode(data)
+    except csvtext.FileProblem as problem:
+        parsed.error = f"The file {problem}"
         return parsed
     seen: set[str] = set()
     try:

@@ -18,6 +18,7 @@ from loyalty.db import Database, ReadSession, WriteSession
 from loyalty.errors import BusinessRefusal, FieldError, ValidationFailed
 from loyalty.kit.clock import now
 from loyalty.kit.fetch import FetchFailed, fetch, url_problem
+from loyalty.kit.pagination import split_page
 from loyalty.rules.models import Rule
 from loyalty.rules.service import on_rule_saved, rule_for
 from loyalty.tenancy.principal import Principal
@@ -41,7 +42,7 @@ def promo_code_type(definition: Mapping[str, Any]) -> str | None:
     """The ``promoCodeType`` of a code_entry rule's document (None for other rules)."""
     if definition.get("type") != CODE_ENTRY:
         return None
-    kind = (definition.get("metadata") or {}).get("promoCodeType")
+    kind = _metadata(definition).get("promoCodeType")
     return str(kind) if kind is not None else None
 
 
@@ -234,5 +235,4 @@ async def imports(
 ) -> tuple[Sequence[PromoCodeImport], bool]:
     """A rule's imports of codes, newest first, and whether more follow."""
     rule = await rule_for(session, principal, rule_id)
-    rows = await repository.imports_of(session, rule.id, before_id, limit + 1)
-    return rows[:limit], len(rows) > limit
+    return split_page(await repository.imports_of(session, rule.id, before_id, limit + 1), limit)

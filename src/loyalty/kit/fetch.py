@@ -2,7 +2,7 @@
 API's answer). Only the worker calls this: web URLs only, bounded in time and size (the
 worker holds its job's transaction meanwhile)."""
 
-from collections.abc import Mapping
+from collections.abc import AsyncIterable, Mapping
 from urllib.parse import urlsplit
 
 import httpx
@@ -48,18 +48,20 @@ async def fetch(
         ):
             if not answer.is_success:
                 raise FetchFailed(f"The URL answered HTTP {answer.status_code}")
-            return await _capped(answer)
+            data = await read_capped(answer.aiter_bytes())
     except httpx.HTTPError as exc:
         raise FetchFailed(f"The URL could not be read: {exc or type(exc).__name__}") from exc
+    if len(data) > MAX_BYTES:
+        raise FetchFailed(f"The file {too_large()}")
+    return data
 
 
-async def _capped(answer: httpx.Response) -> bytes:
-    """The body, refused as soon as it passes the size limit."""
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in answer.aiter_bytes():
-        size += len(chunk)
-        if size > MAX_BYTES:
-            raise FetchFailed(f"The file {too_large()}")
-        chunks.append(chunk)
-    return b"".join(chunks)
+async def read_capped(chunks: AsyncIterable[bytes]) -> bytes:
+    """A stream's bytes, read until they pass ``MAX_BYTES``: a result longer than that is
+    too large, and the rest of the stream is never read."""
+    data = bytearray()
+    async for chunk in chunks:
+        data += chunk
+        if len(data) > MAX_BYTES:
+            break
+    return bytes(data)

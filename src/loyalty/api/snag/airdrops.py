@@ -18,7 +18,7 @@ from loyalty.api.deps import PrincipalDep, ReadSessionDep, WriteSessionDep
 from loyalty.api.snag.common import ERRORS
 from loyalty.api.uploads import CSV_BODY, csv_upload
 from loyalty.db import ReadSession
-from loyalty.kit.pagination import MAX_LIMIT
+from loyalty.kit.pagination import MAX_LIMIT, split_page
 
 router = APIRouter(tags=["airdrops"], responses=ERRORS)
 
@@ -78,6 +78,7 @@ async def _status(
     session: ReadSession, airdrop: Airdrop, limit: int, after_line: int | None
 ) -> AirdropOut:
     lines = await service.failed_lines(session, airdrop.id, after_line=after_line, limit=limit)
+    errors, more = split_page(lines, limit)
     processed = airdrop.rows_paid + airdrop.rows_failed
     return AirdropOut(
         id=airdrop.id,
@@ -97,8 +98,8 @@ async def _status(
         updatedAt=airdrop.updated_at,
         startedAt=airdrop.started_at,
         completedAt=airdrop.completed_at,
-        errors=[LineError.of(line) for line in lines[:limit]],
-        hasMoreErrors=len(lines) > limit,
+        errors=[LineError.of(line) for line in errors],
+        hasMoreErrors=more,
     )
 
 
