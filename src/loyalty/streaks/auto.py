@@ -22,9 +22,9 @@ from loyalty.engine.completions import Ask, complete_many
 from loyalty.engine.verify import Claim, Completed, WebsiteLike
 from loyalty.kit.cache import TTLCache
 from loyalty.rules.service import RuleSnapshot, live_rules_of_type
+from loyalty.rules.types.check_in import ANY
 from loyalty.streaks import repository
 
-ANY = "any"
 AUTO_TTL = 10.0
 
 

@@ -6,13 +6,10 @@ from sqlalchemy import select
 
 from loyalty.db import ReadSession, WriteSession
 from loyalty.engine.models import Completion
-from loyalty.rules.models import Rule
 from loyalty.streaks.models import Streak
 from loyalty.users.models import User
 
 CHECK_IN = "check_in"
-# PostgreSQL's lock_not_available: a NOWAIT lock is held by another transaction.
-LOCK_NOT_AVAILABLE = "55P03"
 
 
 async def completion_period(session: ReadSession, completion_id: str) -> str:
@@ -27,27 +24,6 @@ async def lock_streak(session: WriteSession, rule_id: str, user_id: str) -> Stre
         select(Streak).where(Streak.rule_id == rule_id, Streak.user_id == user_id).with_for_update()
     )
     return found
-
-
-async def live_rules(
-    session: ReadSession, organization_id: str, ids: Collection[str]
-) -> list[Rule]:
-    """The organization's live rules among ``ids``."""
-    rows = await session.scalars(
-        select(Rule).where(
-            Rule.id.in_(sorted(ids)),
-            Rule.organization_id == organization_id,
-            Rule.deleted_at.is_(None),
-        )
-    )
-    return list(rows)
-
-
-async def rule_types(session: ReadSession, website_id: str, ids: Collection[str]) -> dict[str, str]:
-    rows = await session.execute(
-        select(Rule.id, Rule.type).where(Rule.website_id == website_id, Rule.id.in_(sorted(ids)))
-    )
-    return dict(rows.tuples().all())
 
 
 async def users_named(

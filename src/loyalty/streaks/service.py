@@ -16,16 +16,17 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from loyalty.db import ReadSession, WriteSession
-from loyalty.engine.decide import points_units
 from loyalty.engine.verify import Attempt, PaidPart
 from loyalty.errors import BusinessRefusal, FieldError, raise_if_any
 from loyalty.kit.clock import now
 from loyalty.kit.ids import new_id
-from loyalty.ledger.currencies import currency_in_website, currency_terms
+from loyalty.ledger.amounts import round_to_units
+from loyalty.ledger.currencies import TERMS, currency_in_website, currency_terms
 from loyalty.ledger.rows import Line
 from loyalty.ledger.service import NewTransaction, post_transactions
 from loyalty.rules.models import Rule
-from loyalty.rules.service import RuleNotFound
+from loyalty.rules.service import RuleNotFound, RuleSnapshot, live_rules
+from loyalty.rules.types.check_in import ANY
 from loyalty.streaks import logic, repository
 from loyalty.streaks.logic import Milestone, StreakState
 from loyalty.streaks.models import Streak
@@ -108,8 +109,9 @@ async def _pay(
     """The bonuses in the rule's currency, in one ledger transaction (in a savepoint: a
     credit the currency's maximum refuses pays no bonus, and the check-in stands)."""
     rule = attempt.rule
-    terms = await currency_terms(session, rule.organization_id, None, {rule.currency_id})
-    units = [points_units(m.amount, Decimal(1), terms[rule.currency_id].decimals) for m in bonuses]
+    # The terms the pipeline has just credited the check-in with, from the process's cache.
+    terms = await currency_terms(session, rule.organization_id, None, {rule.currency_id}, TERMS)
+    units = [round_to_units(m.amount, terms[rule.currency_id].decimals) for m in bonuses]
     lines = [
         Line(
             attempt.user_id,
@@ -159,22 +161,22 @@ async def check_rule(session: ReadSession, rule: Rule) -> None:
     the rules of ``autoCheckInRuleIds`` must not be check-ins (a check-in never counts as
     another), and streak bonuses must fit the decimals of the rule's currency."""
     metadata = rule.definition.get("metadata") or {}
-    errors = await _auto_check_in_problems(session, rule, metadata.get("autoCheckInRuleIds") or [])
+    errors = await _auto_check_in_problems(session, metadata.get("autoCheckInRuleIds") or [])
     errors += await _bonus_problems(session, rule, metadata.get("streakArray") or [])
     raise_if_any(errors)
 
 
-async def _auto_check_in_problems(
-    session: ReadSession, rule: Rule, named: list[str]
-) -> list[FieldError]:
-    types = await repository.rule_types(session, rule.website_id, set(named) - {"any"})
+async def _auto_check_in_problems(session: ReadSession, named: list[str]) -> list[FieldError]:
+    # The rule's references were checked first: every id named is a live rule of its website.
+    rules = await live_rules(session, set(named) - {ANY})
+    check_ins = {rule_id for rule_id, found in rules.items() if found.type == CHECK_IN}
     return [
         FieldError(
             f"metadata.autoCheckInRuleIds[{index}]",
             "names a check_in rule: a check-in never counts as another check-in",
         )
         for index, rule_id in enumerate(named)
-        if types.get(rule_id) == CHECK_IN
+        if rule_id in check_ins
     ]
 
 
@@ -227,14 +229,16 @@ async def check_in_rules(
     principal: Principal,
     rule_ids: Sequence[str],
     scope: frozenset[str] | None,
-) -> list[Rule]:
+) -> list[RuleSnapshot]:
     """The named rules, in the order named: each must be a live check_in rule of the key's
     websites within ``scope`` (404 ``rule_not_found``, 422 ``rule_not_check_in``)."""
     wanted = list(dict.fromkeys(rule_ids))
     found = {
         r.id: r
-        for r in await repository.live_rules(session, principal.organization_id, wanted)
-        if principal.may_use(r.website_id) and (scope is None or r.website_id in scope)
+        for r in (await live_rules(session, wanted)).values()
+        if r.organization_id == principal.organization_id
+        and principal.may_use(r.website_id)
+        and (scope is None or r.website_id in scope)
     }
     if missing := [i for i in wanted if i not in found]:
         raise RuleNotFound(f"Loyalty rule {missing[0]} not found")
@@ -247,7 +251,7 @@ async def check_in_rules(
 
 
 async def streaks_of_user(
-    session: ReadSession, rules: Sequence[Rule], *, user_id: str | None, wallet: str | None
+    session: ReadSession, rules: Sequence[RuleSnapshot], *, user_id: str | None, wallet: str | None
 ) -> list[AccountStreak]:
     """One item per rule for the user named (in the rule's website), with or without a
     streak; none for a rule of a website where nobody has that id and wallet."""
@@ -269,7 +273,7 @@ async def streaks_of_user(
 
 
 async def streaks_of_rules(
-    session: ReadSession, rules: Sequence[Rule], *, starting_after: str | None, limit: int
+    session: ReadSession, rules: Sequence[RuleSnapshot], *, starting_after: str | None, limit: int
 ) -> list[AccountStreak]:
     """Every user's streaks on the rules, in creation order, a page at a time."""
     rows = await repository.page_of_streaks(
