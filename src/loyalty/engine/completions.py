@@ -674,7 +674,7 @@ async def _after_paid(session: WriteSession, w: _Work) -> None:
     paid_hook = VERIFIERS[view.type].paid
     if paid_hook is not None and w.attempt is not None:
         parts = [
-            PaidPart(part.key, completion_id, units)
+            PaidPart(part.key, completion_id, units, w.period)
             for part, completion_id, units in zip(w.parts, w.completion_ids, w.units, strict=True)
         ]
         w.paid.extend(await paid_hook(session, w.attempt, parts))

@@ -107,11 +107,13 @@ ACCEPTED = Verdict(True)
 @dataclass(frozen=True)
 class PaidPart:
     """One part of a written completion: its key ("" for the whole rule, a range's key),
-    the completion row's id and the points units it credited."""
+    the completion row's id, the points units it credited and the period it was earned in
+    (``periods.period_key``)."""
 
     key: str
     completion_id: str
     units: int
+    period: str
 
 
 Check = Callable[[WriteSession, Attempt], Awaitable[Verdict]]

@@ -5,18 +5,10 @@ from collections.abc import Collection, Sequence
 from sqlalchemy import select
 
 from loyalty.db import ReadSession, WriteSession
-from loyalty.engine.models import Completion
 from loyalty.streaks.models import Streak
 from loyalty.users.models import User
 
 CHECK_IN = "check_in"
-
-
-async def completion_period(session: ReadSession, completion_id: str) -> str:
-    """The period key the pipeline gave a completion it has just written."""
-    period = await session.scalar(select(Completion.period).where(Completion.id == completion_id))
-    assert period is not None, "a paid completion has its row"
-    return period
 
 
 async def lock_streak(session: WriteSession, rule_id: str, user_id: str) -> Streak | None:

@@ -54,7 +54,7 @@ async def grow_streak(
     rule_part = next((p for p in parts if p.key == ""), None)
     if not metadata.get("enableStreaks") or rule_part is None:
         return []
-    period = await repository.completion_period(session, rule_part.completion_id)
+    period = rule_part.period
     row = await repository.lock_streak(session, attempt.rule.id, attempt.user_id)
     state = logic.checked_in(_state(row), period)
     bonuses = logic.due(state, logic.milestones(metadata.get("streakArray")))
