@@ -16,7 +16,7 @@ from loyalty.db import Database
 from loyalty.tenancy import service as tenancy
 
 if TYPE_CHECKING:
-    from httpx import AsyncClient
+    from httpx import AsyncClient, Response
 
 ROOT = Path(__file__).resolve().parents[1]
 # Whether the suite's database (conftest.py) is PostgreSQL, where parallel writers can
@@ -127,3 +127,39 @@ def debit(wallet: str, amount: float, key: str | None = None, **extra: object) -
 
 def wallet(n: int) -> str:
     return "0x" + f"{n:040x}"
+
+
+# --- rules through the API ---------------------------------------------------------------
+
+RULES = "/api/loyalty/rules"
+
+
+async def rule(client: "AsyncClient", tenant: Tenant, body: dict[str, Any]) -> str:
+    """Create a rule; its id."""
+    response = await client.post(RULES, json=body, headers=tenant.headers)
+    assert response.status_code == 201, response.text
+    return str(response.json()["id"])
+
+
+async def complete(
+    client: "AsyncClient", tenant: Tenant, rule_id: str, n: int = 1, **fields: Any
+) -> "Response":
+    """Complete a rule for the wallet ``wallet(n)``."""
+    body = {"walletAddress": wallet(n), **fields}
+    return await client.post(f"{RULES}/{rule_id}/complete", json=body, headers=tenant.headers)
+
+
+async def balance(client: "AsyncClient", tenant: Tenant, n: int = 1) -> float:
+    """The approved balance of ``wallet(n)`` (0 without an account)."""
+    response = await client.get(
+        "/api/loyalty/accounts", params={"walletAddress": wallet(n)}, headers=tenant.headers
+    )
+    data = response.json()["data"]
+    return float(data[0]["amount"]) if data else 0
+
+
+def refused(response: "Response", code: str) -> str:
+    """A 422 with this code; its message."""
+    assert response.status_code == 422, response.text
+    assert response.json()["code"] == code, response.text
+    return str(response.json()["message"])

@@ -16,8 +16,7 @@ from loyalty.kit import fetch
 from loyalty.worker.models import Job
 from loyalty.worker.runner import run_once
 from tests.conftest import Clock
-from tests.support import Tenant, create_currency, wallet
-from tests.test_completions import balance, rule
+from tests.support import Tenant, balance, create_currency, rule, wallet
 from tests.test_completions import external as external_rule
 
 URL = "https://rewards.example.com/due"

@@ -18,8 +18,19 @@ from loyalty.engine.periods import period_key
 from loyalty.streaks import logic
 from tests.conftest import Clock
 from tests.servers import burst
-from tests.support import ON_POSTGRES, Tenant, create_currency, create_tenant, wallet
-from tests.test_completions import RULES, balance, complete, external, refused, rule
+from tests.support import (
+    ON_POSTGRES,
+    RULES,
+    Tenant,
+    balance,
+    complete,
+    create_currency,
+    create_tenant,
+    refused,
+    rule,
+    wallet,
+)
+from tests.test_completions import external
 from tests.test_events import event, send, triggered
 
 STREAKS = "/api/loyalty/account_streaks"

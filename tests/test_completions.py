@@ -6,15 +6,24 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from httpx import AsyncClient, Response
+from httpx import AsyncClient
 
 from loyalty.badges.service import create_badge
 from loyalty.db import Database
 from loyalty.tenancy import repository as tenancy_repository
 from tests.conftest import Clock
-from tests.support import Tenant, create_currency, create_tenant, wallet
+from tests.support import (
+    RULES,
+    Tenant,
+    balance,
+    complete,
+    create_currency,
+    create_tenant,
+    refused,
+    rule,
+    wallet,
+)
 
-RULES = "/api/loyalty/rules"
 STATUS = "/api/loyalty/rules/status"
 
 
@@ -30,33 +39,6 @@ def external(currency: str, **fields: Any) -> dict[str, Any]:
         "metadata": {},
         **fields,
     }
-
-
-async def rule(client: AsyncClient, tenant: Tenant, body: dict[str, Any]) -> str:
-    response = await client.post(RULES, json=body, headers=tenant.headers)
-    assert response.status_code == 201, response.text
-    return str(response.json()["id"])
-
-
-async def complete(
-    client: AsyncClient, tenant: Tenant, rule_id: str, n: int = 1, **fields: Any
-) -> Response:
-    body = {"walletAddress": wallet(n), **fields}
-    return await client.post(f"{RULES}/{rule_id}/complete", json=body, headers=tenant.headers)
-
-
-async def balance(client: AsyncClient, tenant: Tenant, n: int = 1) -> float:
-    response = await client.get(
-        "/api/loyalty/accounts", params={"walletAddress": wallet(n)}, headers=tenant.headers
-    )
-    data = response.json()["data"]
-    return float(data[0]["amount"]) if data else 0
-
-
-def refused(response: Response, code: str) -> str:
-    assert response.status_code == 422, response.text
-    assert response.json()["code"] == code, response.text
-    return str(response.json()["message"])
 
 
 @pytest.fixture

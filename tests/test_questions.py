@@ -14,9 +14,18 @@ from loyalty.questions.answers import Facts, Given, resolve, settling
 from loyalty.questions.matching import Listed, Stored, match_choices
 from tests.conftest import Clock
 from tests.servers import burst
-from tests.support import ON_POSTGRES, Tenant, create_currency, create_tenant, wallet
+from tests.support import (
+    ON_POSTGRES,
+    RULES,
+    Tenant,
+    balance,
+    create_currency,
+    create_tenant,
+    refused,
+    rule,
+    wallet,
+)
 
-RULES = "/api/loyalty/rules"
 QUESTIONS = "/api/loyalty/questions"
 RESPONSES = "/api/loyalty/questions_responses"
 STATUS = "/api/loyalty/rules/status"
@@ -48,12 +57,6 @@ def question_rule(currency: str, kind: str = "quiz", **fields: Any) -> dict[str,
 @pytest.fixture
 async def currency(client: AsyncClient, tenant: Tenant) -> str:
     return await create_currency(client, tenant)
-
-
-async def rule(client: AsyncClient, tenant: Tenant, body: dict[str, Any]) -> str:
-    response = await client.post(RULES, json=body, headers=tenant.headers)
-    assert response.status_code == 201, response.text
-    return str(response.json()["id"])
 
 
 async def questions(
@@ -99,20 +102,6 @@ async def responses(client: AsyncClient, tenant: Tenant, **params: Any) -> list[
     assert response.status_code == 200, response.text
     data: list[dict[str, Any]] = response.json()["data"]
     return data
-
-
-async def balance(client: AsyncClient, tenant: Tenant, n: int = 1) -> float:
-    response = await client.get(
-        "/api/loyalty/accounts", params={"walletAddress": wallet(n)}, headers=tenant.headers
-    )
-    data = response.json()["data"]
-    return float(data[0]["amount"]) if data else 0
-
-
-def refused(response: Response, code: str) -> str:
-    assert response.status_code == 422, response.text
-    assert response.json()["code"] == code, response.text
-    return str(response.json()["message"])
 
 
 def bad_fields(response: Response) -> list[str]:

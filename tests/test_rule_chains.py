@@ -9,9 +9,19 @@ from httpx import AsyncClient, Response
 from loyalty.badges.service import create_badge
 from loyalty.db import Database
 from loyalty.tenancy import repository as tenancy_repository
-from tests.support import Tenant, create_currency, create_tenant, credit, transact, wallet
+from tests.support import (
+    RULES,
+    Tenant,
+    balance,
+    complete,
+    create_currency,
+    create_tenant,
+    credit,
+    rule,
+    transact,
+    wallet,
+)
 
-RULES = "/api/loyalty/rules"
 CHAINS = "/api/loyalty/rule_chains"
 
 
@@ -39,27 +49,6 @@ def after(rule_id: str, **fields: Any) -> dict[str, Any]:
 
 async def create(client: AsyncClient, tenant: Tenant, body: dict[str, Any]) -> Response:
     return await client.post(RULES, json=body, headers=tenant.headers)
-
-
-async def rule(client: AsyncClient, tenant: Tenant, body: dict[str, Any]) -> str:
-    response = await create(client, tenant, body)
-    assert response.status_code == 201, response.text
-    return str(response.json()["id"])
-
-
-async def complete(
-    client: AsyncClient, tenant: Tenant, rule_id: str, n: int = 1, **fields: Any
-) -> Response:
-    body = {"walletAddress": wallet(n), **fields}
-    return await client.post(f"{RULES}/{rule_id}/complete", json=body, headers=tenant.headers)
-
-
-async def balance(client: AsyncClient, tenant: Tenant, n: int = 1) -> float:
-    response = await client.get(
-        "/api/loyalty/accounts", params={"walletAddress": wallet(n)}, headers=tenant.headers
-    )
-    data = response.json()["data"]
-    return float(data[0]["amount"]) if data else 0
 
 
 def refused(response: Response) -> str:

@@ -22,8 +22,8 @@ from loyalty.tenancy.models import Website
 from loyalty.worker.runner import run_once
 from tests.conftest import Clock
 from tests.servers import burst
-from tests.support import ON_POSTGRES, Tenant, create_currency, wallet
-from tests.test_completions import STATUS, balance, complete, refused
+from tests.support import ON_POSTGRES, Tenant, balance, complete, create_currency, refused, wallet
+from tests.test_completions import STATUS
 
 RULES = "/api/loyalty/rules"
 METADATAS = "/api/users/metadatas"
