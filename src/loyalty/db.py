@@ -104,6 +104,10 @@ def make_engine(url: str, *, settings: Settings, write: bool = True) -> AsyncEng
         pool_size=settings.database_pool_size,
         max_overflow=settings.database_pool_size,
         pool_pre_ping=False,
+        # A statement with an IN list is a new statement for every length of the list, so
+        # the hot paths alone use a few hundred; with the default (100) they were prepared
+        # again and again (measured: 15% more CPU per completion batch).
+        connect_args={"prepared_statement_cache_size": 1000},
     )
 
 

@@ -3,9 +3,10 @@
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import Literal, TypeVar
 
 Direction = Literal["credit", "debit"]
+K = TypeVar("K")
 
 
 @dataclass(frozen=True)
@@ -44,10 +45,10 @@ def entry_delta(direction: Direction, status: str, amount: int) -> Delta:
 
 
 def sum_deltas(
-    entries: Iterable[tuple[str, Direction, str, int]],
-) -> dict[str, Delta]:
-    """Per account id, the sum of the deltas of ``(account_id, direction, status, amount)``."""
-    totals: dict[str, Delta] = {}
+    entries: Iterable[tuple[K, Direction, str, int]],
+) -> dict[K, Delta]:
+    """Per account, the sum of the deltas of ``(account, direction, status, amount)``."""
+    totals: dict[K, Delta] = {}
     for account_id, direction, status, amount in entries:
         totals[account_id] = totals.get(account_id, Delta()) + entry_delta(
             direction, status, amount

@@ -52,7 +52,7 @@ def transaction_row(
 
 
 def entry_row(
-    transaction: dict[str, Any], account_id: str, line: Line, moment: datetime
+    transaction: dict[str, Any], account_id: str | None, line: Line, moment: datetime
 ) -> dict[str, Any]:
     status = initial_status(line.direction, line.approves_at, moment)
     return {

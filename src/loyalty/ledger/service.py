@@ -7,7 +7,8 @@ account row is locked by such an update, so concurrent debits, expiry and voids 
 account are serialised by the database, never by a Python lock.
 """
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -19,6 +20,7 @@ from loyalty.db import WriteSession, dialect_insert
 from loyalty.errors import BusinessRefusal, Conflict, InsufficientPoints
 from loyalty.kit.clock import now
 from loyalty.kit.ids import new_id
+from loyalty.ledger import credits
 from loyalty.ledger.balances import Delta, allocate, sum_deltas
 from loyalty.ledger.currencies import CurrencyTerms
 from loyalty.ledger.models import Account, Allocation, Entry
@@ -84,6 +86,14 @@ async def post_transactions(
     if not batch:
         return []
     moment = now()
+    if credits.applies(session, [ln for new in batch for ln in new.lines], currencies):
+        posted = [_posted(new, {}, moment) for new in batch]
+        entries = [row for p in posted for row in p.entries]
+        with _refusing_used_keys(entries):
+            await credits.write_credits(
+                session, [p.transaction for p in posted], entries, currencies, moment
+            )
+        return posted
     pairs = {(ln.user_id, ln.currency_id) for new in batch for ln in new.lines}
     accounts, opening = await _ensure_accounts(session, pairs, currencies, moment)
     posted = [_posted(new, accounts, moment) for new in batch]
@@ -99,13 +109,15 @@ async def post_transactions(
 def _posted(
     new: NewTransaction, accounts: Mapping[tuple[str, str], str], moment: datetime
 ) -> Posted:
+    """The rows of a transaction; an entry whose account is not in ``accounts`` gets its
+    account id when it is written."""
     transaction = transaction_row(
         new.organization_id, new.website_id, new.type, new.description, moment, new.rule_id, new.id
     )
     return Posted(
         transaction,
         [
-            entry_row(transaction, accounts[(ln.user_id, ln.currency_id)], ln, moment)
+            entry_row(transaction, accounts.get((ln.user_id, ln.currency_id)), ln, moment)
             for ln in new.lines
         ],
     )
@@ -135,8 +147,15 @@ async def _insert_rows(
     await core(session).execute(INSERT_TRANSACTION, transactions)
     # Keys in one order, so two batches sharing keys wait on each other, never deadlock.
     ordered = sorted(entries, key=lambda row: (row["website_id"], row["idempotency_key"]))
-    try:
+    with _refusing_used_keys(entries):
         await core(session).execute(INSERT_ENTRY, ordered)
+
+
+@contextmanager
+def _refusing_used_keys(entries: list[dict[str, Any]]) -> Iterator[None]:
+    """An entry's idempotency key used before refuses the write."""
+    try:
+        yield
     except IntegrityError as exc:
         if "idempotency" not in str(exc.orig).lower():
             raise
@@ -237,14 +256,15 @@ async def _apply_balances(
     currencies: Mapping[str, CurrencyTerms],
     moment: datetime,
 ) -> None:
-    """Update every touched account, in account-id order so that two transactions touching
-    the same accounts always lock them in the same order (no deadlock). Runs of updates
+    """Update every touched account, in (user, currency) order so that two transactions
+    touching the same accounts always lock them in the same order (no deadlock). Runs of updates
     that need no guard (credits below no maximum) go to the database as one batch; a
     guarded update (a debit, or a credit under a maximum) is its own statement."""
     currency_of = {r["account_id"]: currencies[r["currency_id"]] for r in rows}
+    owner = {r["account_id"]: (r["user_id"], r["currency_id"]) for r in rows}
     deltas = sum_deltas((r["account_id"], r["direction"], r["status"], r["amount"]) for r in rows)
     batch: list[dict[str, Any]] = []
-    for account_id in sorted(deltas):
+    for account_id in sorted(deltas, key=owner.__getitem__):
         delta, currency = deltas[account_id], currency_of[account_id]
         if not _needs_guard(delta, currency):
             batch.append(
