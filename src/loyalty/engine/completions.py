@@ -44,7 +44,7 @@ from loyalty.ledger.rows import Line
 from loyalty.ledger.service import NewTransaction, post_transactions
 from loyalty.multipliers.service import combined_factor, grant_multiplier, live_multipliers
 from loyalty.rules.models import Rule
-from loyalty.rules.service import live_rules
+from loyalty.rules.service import live_rules, live_versions
 from loyalty.tenancy.models import Website
 from loyalty.users import repository as users_repository
 from loyalty.users.models import User
@@ -175,14 +175,24 @@ async def complete_many(
 async def _current_rules(session: WriteSession, works: list[_Work]) -> None:
     """Every ask against its rule as it is now: a rule read from a cache may have changed
     (decided on its new version) or been deleted since (refused)."""
-    current = await live_rules(session, {w.ask.rule.id for w in works})
+    versions = await live_versions(session, {w.ask.rule.id for w in works})
+    changed = {
+        w.ask.rule.id
+        for w in works
+        if versions.get(w.ask.rule.id, w.ask.rule.version) != w.ask.rule.version
+    }
+    current = await live_rules(session, changed) if changed else {}
     for w in works:
-        found = current.get(w.ask.rule.id)
-        if found is None:
+        rule_id = w.ask.rule.id
+        if rule_id not in versions:
             w.refusal = Refusal("rule_not_found", "This loyalty rule no longer exists")
-        elif found.version != w.ask.rule.version:
-            w.ask = replace(w.ask, rule=found)
-            w.view = view_of(found)
+        elif rule_id in changed:
+            found = current.get(rule_id)
+            if found is None:  # deleted since its version was read
+                w.refusal = Refusal("rule_not_found", "This loyalty rule no longer exists")
+            else:
+                w.ask = replace(w.ask, rule=found)
+                w.view = view_of(found)
 
 
 def _unsupported(kind: str) -> Refusal:

@@ -74,6 +74,9 @@ _SNAPSHOT_COLUMNS = select(
     Rule.definition,
 ).where(Rule.deleted_at.is_(None))
 _SNAPSHOT = _SNAPSHOT_COLUMNS.where(Rule.id.in_(bindparam("ids", expanding=True)))
+_VERSIONS = select(Rule.id, Rule.version).where(
+    Rule.deleted_at.is_(None), Rule.id.in_(bindparam("ids", expanding=True))
+)
 _OF_TYPE = _SNAPSHOT_COLUMNS.where(
     Rule.website_id == bindparam("website_id"), Rule.type == bindparam("type")
 ).order_by(Rule.id)
@@ -87,6 +90,17 @@ async def live_rules(session: ReadSession, rule_ids: Iterable[str]) -> dict[str,
     connection = await session.connection()
     rows = await connection.execute(_SNAPSHOT, {"ids": wanted})
     return {row[0]: RuleSnapshot(*row) for row in rows.tuples()}
+
+
+async def live_versions(session: ReadSession, rule_ids: Iterable[str]) -> dict[str, int]:
+    """The versions of the live (not deleted) rules among these ids: enough to tell whether
+    a copy is current, without reading and parsing the rules again."""
+    wanted = sorted(set(rule_ids))
+    if not wanted:
+        return {}
+    connection = await session.connection()
+    rows = await connection.execute(_VERSIONS, {"ids": wanted})
+    return dict(rows.tuples().all())
 
 
 async def live_rules_of_type(
