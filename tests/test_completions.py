@@ -201,6 +201,21 @@ async def test_multipliers_stack_unless_the_rule_skips_them(
     )
     assert (await complete(client, tenant, plain)).json()["paid"][0]["amount"] == 21
     assert (await complete(client, tenant, skipping)).json()["paid"][0]["amount"] == 10
+    # A rule whose completions are independent (unlimited points) reads the user and the
+    # multipliers in one query: live multipliers only.
+    revoked = await client.post(
+        "/api/loyalty/multipliers",
+        json={"walletAddress": wallet(1), "multiplier": 10},
+        headers=tenant.headers,
+    )
+    gone = await client.delete(
+        f"/api/loyalty/multipliers/{revoked.json()['id']}", headers=tenant.headers
+    )
+    assert gone.status_code == 200, gone.text
+    unlimited = await rule(client, tenant, external(currency, name="U", interval="unlimited"))
+    assert (await complete(client, tenant, unlimited)).json()["paid"][0]["amount"] == 30
+    nobody = await complete(client, tenant, unlimited, userId="no-such-user")
+    assert nobody.status_code == 400 and "userId" in nobody.text
     two = await create_currency(client, tenant, name="Coins", symbol="C", decimals=2)
     fractional = await rule(client, tenant, external(two, name="Frac", amount=0.33))
     # 0.33 * 3 = 0.99 exactly; rounding is toward zero where it is not exact.

@@ -18,7 +18,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, delete, func, insert, select, tuple_, update
+from sqlalchemy import and_, bindparam, delete, func, insert, select, tuple_, update
 
 from loyalty.badges.service import award_badge
 from loyalty.db import WriteSession, dialect_insert
@@ -42,7 +42,14 @@ from loyalty.kit.ids import new_id
 from loyalty.ledger.currencies import TERMS, CurrencyTerms, currency_terms
 from loyalty.ledger.rows import Line
 from loyalty.ledger.service import NewTransaction, post_transactions
-from loyalty.multipliers.service import combined_factor, grant_multiplier, live_multipliers
+from loyalty.multipliers.models import Multiplier
+from loyalty.multipliers.service import (
+    IS_LIVE,
+    Factors,
+    combined_factor,
+    grant_multiplier,
+    live_multipliers,
+)
 from loyalty.rules.models import Rule
 from loyalty.rules.service import live_rules, live_versions
 from loyalty.tenancy.models import Website
@@ -155,8 +162,8 @@ async def complete_many(
     lock = any(stateful(w.view) for w in works)
     if not lock and works and not verify_only:
         lock = await follow_ups_lock(session, website)
-    states = await _user_states(session, {w.user_id for w in works}, lock=lock)
-    await _judge(session, website, works, states, verify_only=verify_only)
+    states, factors = await _user_states(session, {w.user_id for w in works}, lock=lock)
+    await _judge(session, website, works, states, factors, verify_only=verify_only)
     if verify_only:
         for w in works:
             outcomes[w.index] = Outcome(None, refusal=w.refusal, verified_only=True)
@@ -300,22 +307,37 @@ def stateful(view: RuleView) -> bool:
 
 
 # Statements of the hot path, built once and run on the connection (no ORM bookkeeping).
-_STATES = select(User.id, User.state).where(User.id.in_(bindparam("ids", expanding=True)))
+_STATES_AND_FACTORS = (
+    select(User.id, User.state, Multiplier.multiplier, Multiplier.currency_ids)
+    .outerjoin(Multiplier, and_(Multiplier.user_id == User.id, IS_LIVE))
+    .where(User.id.in_(bindparam("ids", expanding=True)))
+)
 
 
-async def _user_states(session: WriteSession, user_ids: set[str], *, lock: bool) -> dict[str, str]:
-    """The users' states; with ``lock``, their rows are locked as ``lock_users`` does."""
+async def _user_states(
+    session: WriteSession, user_ids: set[str], *, lock: bool
+) -> tuple[dict[str, str], Factors | None]:
+    """The users' states and, unless ``lock``, their live multipliers, in one query. With
+    ``lock``, the rows are locked as ``lock_users`` does and the multipliers are read
+    afterwards, by ``_judge``: a statement that waited for a lock must not decide on what it
+    read before the wait (a multiplier the lock's holder granted)."""
     if not user_ids:
-        return {}
+        return {}, {}
+    factors: Factors | None = None
     if lock:
         states = await users_repository.lock_users(session, user_ids)
     else:
         connection = await session.connection()
-        rows = await connection.execute(_STATES, {"ids": sorted(user_ids)})
-        states = dict(rows.tuples().all())
+        rows = await connection.execute(_STATES_AND_FACTORS, {"ids": sorted(user_ids)})
+        states, factors = {}, {}
+        for user_id, state, factor, currency_ids in rows.tuples():
+            states[user_id] = state
+            found = factors.setdefault(user_id, [])
+            if factor is not None:
+                found.append((factor, currency_ids))
     if states.keys() != user_ids:
         raise UserNotFound("User not found")
-    return states
+    return states, factors
 
 
 async def _judge(
@@ -323,6 +345,7 @@ async def _judge(
     website: WebsiteLike,
     works: list[_Work],
     states: Mapping[str, str],
+    factors: Factors | None,
     *,
     verify_only: bool,
 ) -> None:
@@ -365,9 +388,10 @@ async def _judge(
             w.period = f"{w.period}#c{w.progress.cycle if w.progress else 0}"
     done = await _completed_parts(session, live)
     terms = await _terms(session, website, {w.view.currency_id for w in live})
-    factors = await live_multipliers(
-        session, {w.user_id for w in live if w.view.reward_type == "points"}
-    )
+    if factors is None:
+        factors = await live_multipliers(
+            session, {w.user_id for w in live if w.view.reward_type == "points"}
+        )
     room = await _cap_rooms(session, live, zone, moment, terms)
     for w in live:
         _decide(w, done, terms, factors, room)
@@ -457,7 +481,7 @@ def _decide(
     w: _Work,
     done: dict[tuple[str, str, str], set[str]],
     terms: Mapping[str, CurrencyTerms],
-    factors: dict[str, list[tuple[Decimal, list[str] | None]]],
+    factors: Factors,
     room: dict[tuple[str, str], int],
 ) -> None:
     """The parts one ask pays and their units, updating the batch's state for the next."""

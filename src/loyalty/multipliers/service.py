@@ -100,18 +100,20 @@ async def active_factor(session: ReadSession, user_id: str, currency_id: str) ->
     return combined_factor(rows.tuples(), currency_id)
 
 
+Factors = dict[str, list[tuple[Decimal, list[str] | None]]]
+
+# A multiplier is live until it is deleted (revoked).
+IS_LIVE = Multiplier.deleted_at.is_(None)
 _LIVE = select(Multiplier.user_id, Multiplier.multiplier, Multiplier.currency_ids).where(
-    Multiplier.user_id.in_(bindparam("ids", expanding=True)), Multiplier.deleted_at.is_(None)
+    Multiplier.user_id.in_(bindparam("ids", expanding=True)), IS_LIVE
 )
 
 
-async def live_multipliers(
-    session: ReadSession, user_ids: Iterable[str]
-) -> dict[str, list[tuple[Decimal, list[str] | None]]]:
+async def live_multipliers(session: ReadSession, user_ids: Iterable[str]) -> Factors:
     """Every live multiplier of these users as (factor, currency ids), by user: what
     ``combined_factor`` needs to price a batch of completions with one query."""
     wanted = sorted(set(user_ids))
-    found: dict[str, list[tuple[Decimal, list[str] | None]]] = {u: [] for u in wanted}
+    found: Factors = {u: [] for u in wanted}
     if not wanted:
         return found
     connection = await session.connection()
