@@ -1,7 +1,7 @@
 """Group commit of completions, as the ledger's batcher does for transactions.
 
-Completion requests wait in a queue; a runner takes everything waiting (up to
-``max_batch``) and decides and writes it in one database transaction with
+Completion requests wait in a queue (``kit.groupcommit``); a runner takes everything
+waiting (up to ``max_batch``) and decides and writes it in one database transaction with
 ``complete_many``, which gives every ask its own outcome (a refusal is an outcome, recorded
 on its request, not an error of the batch). Should the batch fail as a whole, every ask is
 run again on its own, so each gets the answer it would get alone. Correctness rests on the
@@ -10,18 +10,15 @@ commit, and any number of processes may run their own batchers against one datab
 """
 
 import asyncio
-import contextlib
-import logging
 from dataclasses import dataclass
 
 from loyalty.db import Database
 from loyalty.engine.completions import Ask, Outcome, complete_many
 from loyalty.engine.verify import WebsiteLike
 from loyalty.kit.cache import TTLCache
+from loyalty.kit.groupcommit import GroupCommit
 from loyalty.rules.service import RuleCache
 from loyalty.tenancy.service import WebsiteCache
-
-log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -46,40 +43,25 @@ class CompletionBatcher:
         # names the same user, so these never go stale (a blocked user is refused by the
         # pipeline, which reads the user's state as it decides).
         self.users: TTLCache[tuple[str, str], str] = TTLCache(USER_SECONDS, 100_000)
-        self.max_batch = max_batch
-        self.runners = runners
-        self._queue: asyncio.Queue[_Job] = asyncio.Queue()
-        self._tasks: list[asyncio.Task[None]] = []
+        self._group = GroupCommit(
+            self._process, name="completion", max_batch=max_batch, runners=runners
+        )
         self.batches_committed = 0
         self.batches_split = 0
 
     async def submit(self, website: WebsiteLike, ask: Ask) -> Outcome:
         """Complete one ask; returns its outcome once committed, or raises its error."""
-        if not self._tasks:
-            self._tasks = [asyncio.create_task(self._run()) for _ in range(self.runners)]
         job = _Job(website, ask, asyncio.get_running_loop().create_future())
-        self._queue.put_nowait(job)
+        self._group.put(job)
         return await job.future
 
     async def close(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        self._tasks = []
+        await self._group.close()
 
-    async def _run(self) -> None:
-        while True:
-            batch = [await self._queue.get()]
-            while len(batch) < self.max_batch and not self._queue.empty():
-                batch.append(self._queue.get_nowait())
-            try:
-                if len(batch) == 1 or not await self._together(batch):
-                    for job in batch:
-                        await self._alone(job)
-            except Exception:  # never let one batch stop the runner
-                log.exception("completion batch failed")
+    async def _process(self, batch: list[_Job]) -> None:
+        if len(batch) == 1 or not await self._together(batch):
+            for job in batch:
+                await self._alone(job)
 
     async def _together(self, batch: list[_Job]) -> bool:
         by_website: dict[str, list[_Job]] = {}
