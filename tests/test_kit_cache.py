@@ -31,10 +31,17 @@ def test_an_entry_lives_its_ttl(ticks: Ticks) -> None:
     assert cache.get("k") == 1
 
 
-def test_an_expired_entry_is_reloaded_by_one_caller(ticks: Ticks) -> None:
+@pytest.fixture
+def expired(ticks: Ticks) -> TTLCache[str, int]:
+    """A cache whose entry "k" (1) expired half a second ago."""
     cache: TTLCache[str, int] = TTLCache(10.0, grace=1.0)
     cache.put("k", 1)
     ticks.now += 10.5
+    return cache
+
+
+def test_an_expired_entry_is_reloaded_by_one_caller(expired: TTLCache[str, int]) -> None:
+    cache = expired
     # The first caller reloads; the others keep the old value meanwhile.
     assert cache.get("k") is None
     assert cache.get("k") == 1
@@ -43,10 +50,10 @@ def test_an_expired_entry_is_reloaded_by_one_caller(ticks: Ticks) -> None:
     assert cache.get("k") == 2
 
 
-def test_a_reload_that_never_comes_is_tried_again_after_the_grace(ticks: Ticks) -> None:
-    cache: TTLCache[str, int] = TTLCache(10.0, grace=1.0)
-    cache.put("k", 1)
-    ticks.now += 10.5
+def test_a_reload_that_never_comes_is_tried_again_after_the_grace(
+    ticks: Ticks, expired: TTLCache[str, int]
+) -> None:
+    cache = expired
     assert cache.get("k") is None
     ticks.now += 0.9
     assert cache.get("k") == 1
