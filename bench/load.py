@@ -17,11 +17,14 @@ from typing import Protocol
 
 import aiohttp
 
+from bench import server
 from bench.tally import Tally
 
 PATH = "/api/loyalty/transactions"
 REQUEST_TIMEOUT = 300.0
-KEEPALIVE = 2.0
+# Idle connections are dropped well before the server closes them, or a request may be
+# written into a connection the server is closing.
+KEEPALIVE = server.KEEP_ALIVE / 2
 
 
 @dataclass(frozen=True)
@@ -150,8 +153,6 @@ def session(base_url: str, api_key: str, connections: int) -> aiohttp.ClientSess
     return aiohttp.ClientSession(
         base_url=base_url,
         headers={"X-API-KEY": api_key, "Content-Type": "application/json"},
-        # Idle connections are dropped before the server's keep-alive timeout (uvicorn: 5 s)
-        # closes them, or a request may be written into a connection the server is closing.
         connector=aiohttp.TCPConnector(limit=connections, keepalive_timeout=KEEPALIVE),
         timeout=aiohttp.ClientTimeout(total=REQUEST_TIMEOUT),
     )

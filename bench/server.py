@@ -25,6 +25,9 @@ ROOT = Path(__file__).resolve().parents[1]
 HOST = "127.0.0.1"
 START_TIMEOUT = 60.0
 STOP_TIMEOUT = 15.0
+# How long a server keeps an idle keep-alive connection (uvicorn's default, made explicit:
+# the load generator drops its idle connections sooner).
+KEEP_ALIVE = 5.0
 
 
 @dataclass
@@ -74,6 +77,7 @@ def command(port: int) -> list[str]:
         "loyalty.app:create_app",
         f"--host={HOST}",
         f"--port={port}",
+        f"--timeout-keep-alive={KEEP_ALIVE:g}",
         "--no-access-log",
         "--log-level=warning",
     ]
